@@ -1,0 +1,196 @@
+//! Commands: what the outside world asks of the engine, and why it may refuse.
+
+use super::money::Fen;
+use super::order::OrderId;
+use super::platform::PlatformEvent;
+use super::staff::{Role, StaffId};
+use super::tender::{Method, TenderInput};
+use serde::{Deserialize, Serialize};
+
+/// A manager's approval given on the spot: their id and PIN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub staff_id: StaffId,
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// An event from the platform feed, with its seq.
+    Platform { seq: u64, event: PlatformEvent },
+    /// A frame that could not be read; committed (and its seq with it, when known).
+    Quarantine {
+        seq: Option<u64>,
+        raw: String,
+        error: String,
+    },
+    /// The platform answered `report_ack`.
+    ReportAcked { report_id: String },
+    Settle {
+        order_id: OrderId,
+        staff_id: StaffId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pin: Option<String>,
+        tenders: Vec<TenderInput>,
+    },
+    Recheck {
+        order_id: OrderId,
+        staff_id: StaffId,
+    },
+    Bump {
+        order_id: OrderId,
+        staff_id: StaffId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+    },
+    /// Brings back the most recently bumped order (or the named one).
+    Recall {
+        staff_id: StaffId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order_id: Option<OrderId>,
+    },
+    Serve {
+        order_id: OrderId,
+        staff_id: StaffId,
+    },
+    Void {
+        order_id: OrderId,
+        staff_id: StaffId,
+        approval: Approval,
+        reason: String,
+    },
+    Refund {
+        order_id: OrderId,
+        staff_id: StaffId,
+        approval: Approval,
+        amount: Fen,
+        method: Method,
+        reason: String,
+    },
+    ResolveDoublePayment {
+        order_id: OrderId,
+        staff_id: StaffId,
+        approval: Approval,
+        /// Refund the in-store money now (cash back); otherwise the online
+        /// payment is refunded by the platform and this records the decision.
+        refund_in_store: bool,
+        note: String,
+    },
+    Reprint {
+        order_id: OrderId,
+        staff_id: StaffId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        job: Option<u64>,
+    },
+    /// Checks a PIN (sign-in); counts failures like any other PIN check.
+    SignIn { staff_id: StaffId, pin: String },
+    AddStaff {
+        staff_id: StaffId,
+        name: String,
+        role: Role,
+        pin: String,
+    },
+    DisableStaff { staff_id: StaffId },
+    SetPin { staff_id: StaffId, pin: String },
+}
+
+impl Command {
+    /// The staff member who made the command, when it came from the store.
+    pub fn staff_id(&self) -> Option<&StaffId> {
+        use Command::*;
+        match self {
+            Settle { staff_id, .. }
+            | Recheck { staff_id, .. }
+            | Bump { staff_id, .. }
+            | Recall { staff_id, .. }
+            | Serve { staff_id, .. }
+            | Void { staff_id, .. }
+            | Refund { staff_id, .. }
+            | ResolveDoublePayment { staff_id, .. }
+            | Reprint { staff_id, .. }
+            | SignIn { staff_id, .. } => Some(staff_id),
+            Platform { .. }
+            | Quarantine { .. }
+            | ReportAcked { .. }
+            | AddStaff { .. }
+            | DisableStaff { .. }
+            | SetPin { .. } => None,
+        }
+    }
+}
+
+/// Why the engine refused a command. The `code()` is stable (tests, `ctl`);
+/// the message tells a cashier what to do next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Refusal {
+    #[error("no order {order_id}: check the pickup number")]
+    UnknownOrder { order_id: String },
+    #[error("order is void: it cannot be settled")]
+    OrderVoid,
+    #[error("order is already paid: nothing is due")]
+    AlreadyPaid,
+    #[error("a {method} tender of {amount} is more than the {due} still due: lower it, or take cash for the rest")]
+    OverTender {
+        method: String,
+        amount: String,
+        due: String,
+    },
+    #[error("cash handed over ({tendered}) is less than the {amount} it pays: take more cash")]
+    InsufficientCash { tendered: String, amount: String },
+    #[error("cash must pay {expected} here (rounded to the jiao), not {amount}")]
+    RoundingMismatch { expected: String, amount: String },
+    #[error("amount {amount} is not valid: amounts are positive, in yuan like 56.00")]
+    InvalidAmount { amount: String },
+    #[error("no tenders given: choose a method and an amount")]
+    NoTenders,
+    #[error("{who} may not do this ({role}): ask a {needed}")]
+    Forbidden {
+        who: String,
+        role: String,
+        needed: String,
+    },
+    #[error("unknown staff id {staff_id}")]
+    UnknownStaff { staff_id: String },
+    #[error("staff {staff_id} is disabled: ask a manager")]
+    StaffDisabled { staff_id: String },
+    #[error("wrong PIN for {staff_id} ({failures} of 5 tries)")]
+    WrongPin { staff_id: String, failures: u32 },
+    #[error("{staff_id} is locked out after 5 wrong PINs: wait {seconds} s")]
+    LockedOut { staff_id: String, seconds: i64 },
+    #[error("a PIN is 4 to 8 digits")]
+    BadPin,
+    #[error("a manager's PIN is needed to approve this")]
+    ApprovalNeeded,
+    #[error("nothing to bump: the order is not on the rail")]
+    NotOnRail,
+    #[error("no line {line} on this order")]
+    UnknownLine { line: u32 },
+    #[error("nothing to recall")]
+    NothingToRecall,
+    #[error("the order has money on it ({collected}): refund it first, then void")]
+    RefundFirst { collected: String },
+    #[error("refund of {amount} is more than the {collected} collected")]
+    RefundTooLarge { amount: String, collected: String },
+    #[error("no double payment to resolve on this order")]
+    NoDoublePayment,
+    #[error("the online payment is already final ({state}): nothing to re-check")]
+    NothingToRecheck { state: String },
+    #[error("staff id {staff_id} already exists")]
+    StaffExists { staff_id: String },
+    #[error("a reason is needed")]
+    ReasonNeeded,
+    #[error("the order was {what}: it cannot be changed")]
+    OrderClosed { what: String },
+}
+
+impl Refusal {
+    /// The stable snake_case code (`over_tender`, `forbidden`, …).
+    pub fn code(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("code").and_then(|c| c.as_str().map(str::to_string)))
+            .unwrap_or_else(|| "refused".to_string())
+    }
+}

@@ -1,0 +1,204 @@
+//! The append-only event log's entries: every state change, with who, when and why.
+//! The screens, reports and upstream reports are all derived from these.
+
+use super::money::Fen;
+use super::order::{Item, Order, OrderId};
+use super::platform::PaymentUpdate;
+use super::staff::{Role, StaffId};
+use super::tender::{Method, Tender};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+/// Who caused an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Actor {
+    /// The ordering platform, with the feed's seq.
+    Platform { seq: u64 },
+    /// A staff member at a screen or through `ctl`.
+    Staff { id: StaffId },
+    /// The console itself (fire policy, double-payment detection).
+    Console,
+}
+
+/// One entry of the log. `id` is the log position, gapless from 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: u64,
+    pub at: DateTime<FixedOffset>,
+    pub actor: Actor,
+    pub body: EventBody,
+}
+
+/// What a platform payment update did to the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateEffect {
+    /// The state changed (or a new success was counted).
+    Applied,
+    /// A success with a `transaction_id` already counted.
+    Duplicate,
+    /// Arrived after a success that covers the order: recorded, changes nothing.
+    Stale,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    OrderPlaced {
+        order: Order,
+    },
+    PaymentUpdated {
+        update: PaymentUpdate,
+        effect: UpdateEffect,
+    },
+    OrderCancelled {
+        order_id: OrderId,
+        reason: String,
+    },
+    ItemsAdded {
+        order_id: OrderId,
+        items: Vec<Item>,
+        amount_due: Fen,
+    },
+    /// Sent to the kitchen (by the fire policy): these lines now cook.
+    Fired {
+        order_id: OrderId,
+        lines: Vec<u32>,
+        addon: bool,
+    },
+    /// A cashier took payment in the store.
+    Settled {
+        order_id: OrderId,
+        staff_id: StaffId,
+        tenders: Vec<Tender>,
+        /// Cash rounding applied (positive: the customer paid a little more).
+        rounding: Fen,
+    },
+    /// Money collected exceeds what is due: both records kept, a manager resolves.
+    DoublePayment {
+        order_id: OrderId,
+        collected: Fen,
+        due: Fen,
+        transaction_id: Option<String>,
+    },
+    DoublePaymentResolved {
+        order_id: OrderId,
+        approver: StaffId,
+        note: String,
+    },
+    Bumped {
+        order_id: OrderId,
+        /// `None` bumps the whole order.
+        line: Option<u32>,
+    },
+    Recalled {
+        order_id: OrderId,
+    },
+    Served {
+        order_id: OrderId,
+    },
+    Voided {
+        order_id: OrderId,
+        reason: String,
+        approver: StaffId,
+    },
+    Refunded {
+        order_id: OrderId,
+        amount: Fen,
+        method: Method,
+        reason: String,
+        approver: StaffId,
+    },
+    RecheckRequested {
+        order_id: OrderId,
+    },
+    ReprintRequested {
+        order_id: OrderId,
+        job: Option<u64>,
+    },
+    /// A frame the console could not read, kept raw in the quarantine.
+    FrameQuarantined {
+        seq: Option<u64>,
+        error: String,
+        quarantine_id: u64,
+    },
+    /// The platform acknowledged a report; it leaves the outbox.
+    ReportAcked {
+        report_id: String,
+    },
+    StaffAdded {
+        staff_id: StaffId,
+        name: String,
+        role: Role,
+    },
+    StaffDisabled {
+        staff_id: StaffId,
+    },
+    PinChanged {
+        staff_id: StaffId,
+    },
+    PinRejected {
+        staff_id: StaffId,
+        failures: u32,
+        locked_until: Option<DateTime<FixedOffset>>,
+    },
+}
+
+impl EventBody {
+    /// The order this event belongs to, if any.
+    pub fn order_id(&self) -> Option<&OrderId> {
+        use EventBody::*;
+        match self {
+            OrderPlaced { order } => Some(&order.id),
+            PaymentUpdated { update, .. } => Some(&update.order_id),
+            OrderCancelled { order_id, .. }
+            | ItemsAdded { order_id, .. }
+            | Fired { order_id, .. }
+            | Settled { order_id, .. }
+            | DoublePayment { order_id, .. }
+            | DoublePaymentResolved { order_id, .. }
+            | Bumped { order_id, .. }
+            | Recalled { order_id }
+            | Served { order_id }
+            | Voided { order_id, .. }
+            | Refunded { order_id, .. }
+            | RecheckRequested { order_id }
+            | ReprintRequested { order_id, .. } => Some(order_id),
+            FrameQuarantined { .. }
+            | ReportAcked { .. }
+            | StaffAdded { .. }
+            | StaffDisabled { .. }
+            | PinChanged { .. }
+            | PinRejected { .. } => None,
+        }
+    }
+
+    /// A short name for logs and the log screen.
+    pub fn name(&self) -> &'static str {
+        use EventBody::*;
+        match self {
+            OrderPlaced { .. } => "order_placed",
+            PaymentUpdated { .. } => "payment_updated",
+            OrderCancelled { .. } => "order_cancelled",
+            ItemsAdded { .. } => "items_added",
+            Fired { .. } => "fired",
+            Settled { .. } => "settled",
+            DoublePayment { .. } => "double_payment",
+            DoublePaymentResolved { .. } => "double_payment_resolved",
+            Bumped { .. } => "bumped",
+            Recalled { .. } => "recalled",
+            Served { .. } => "served",
+            Voided { .. } => "voided",
+            Refunded { .. } => "refunded",
+            RecheckRequested { .. } => "recheck_requested",
+            ReprintRequested { .. } => "reprint_requested",
+            FrameQuarantined { .. } => "frame_quarantined",
+            ReportAcked { .. } => "report_acked",
+            StaffAdded { .. } => "staff_added",
+            StaffDisabled { .. } => "staff_disabled",
+            PinChanged { .. } => "pin_changed",
+            PinRejected { .. } => "pin_rejected",
+        }
+    }
+}

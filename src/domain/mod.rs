@@ -1,0 +1,24 @@
+//! The pure core: money, orders, payments, kitchen state, staff, events and the
+//! rules that turn commands into events. No I/O, no clocks, no async.
+
+pub mod command;
+pub mod event;
+pub mod money;
+pub mod order;
+pub mod platform;
+pub mod report;
+pub mod rules;
+pub mod staff;
+pub mod state;
+pub mod tender;
+
+pub use command::{Approval, Command, Refusal};
+pub use event::{Actor, Event, EventBody, UpdateEffect};
+pub use money::Fen;
+pub use order::{Channel, Dining, Item, Order, OrderId};
+pub use platform::{PayChannel, PaymentUpdate, PlatformEvent, TradeState};
+pub use report::Report;
+pub use rules::{FirePolicy, PlatformOutcome, Rules};
+pub use staff::{Role, Staff, StaffId};
+pub use state::{Kitchen, OrderState, PaymentSummary};
+pub use tender::{CashRounding, Method, Tender, TenderInput};

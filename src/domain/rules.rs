@@ -1,0 +1,503 @@
+//! The business rules: given the current state and a command, the events it
+//! causes or why it is refused. Pure: the engine supplies the clock, the
+//! config and the staff lookup (PINs are verified by the engine before this).
+
+use super::command::{Command, Refusal};
+use super::event::{EventBody, UpdateEffect};
+use super::money::Fen;
+use super::order::OrderId;
+use super::platform::{PaymentUpdate, PlatformEvent, TradeState};
+use super::staff::{Role, Staff};
+use super::state::{Kitchen, OrderState};
+use super::tender::{CashRounding, Method, Tender, TenderInput};
+use serde::{Deserialize, Serialize};
+
+/// When an order goes to the kitchen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirePolicy {
+    /// Pay first: the kitchen ticket prints only when the order is paid.
+    #[default]
+    OnPayment,
+    /// Pay later: the kitchen starts at once.
+    OnOrder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rules {
+    pub fire: FirePolicy,
+    pub cash_rounding: CashRounding,
+}
+
+/// What a platform event turns into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformOutcome {
+    Events(Vec<EventBody>),
+    /// The event cannot be applied (e.g. it names an order never placed):
+    /// it goes to the quarantine with this reason.
+    Quarantine(String),
+}
+
+impl Rules {
+    /// Decides a platform event against the order it names.
+    pub fn platform(&self, order: Option<&OrderState>, event: &PlatformEvent) -> PlatformOutcome {
+        let primary = match (event, order) {
+            (PlatformEvent::OrderPlaced { order: o }, None) => {
+                if let Err(e) = o.validate() {
+                    return PlatformOutcome::Quarantine(format!("order {}: {e}", o.id));
+                }
+                EventBody::OrderPlaced { order: o.clone() }
+            }
+            // The platform sent the same order again under a new seq: keep the first.
+            (PlatformEvent::OrderPlaced { .. }, Some(_)) => {
+                return PlatformOutcome::Events(Vec::new())
+            }
+            (_, None) => {
+                return PlatformOutcome::Quarantine(format!(
+                    "{} names order {} which was never placed",
+                    platform_kind(event),
+                    event.order_id()
+                ))
+            }
+            (PlatformEvent::PaymentUpdated(u), Some(st)) => EventBody::PaymentUpdated {
+                update: u.clone(),
+                effect: update_effect(st, u),
+            },
+            (PlatformEvent::OrderCancelled { order_id, reason }, Some(st)) => {
+                if st.is_closed_by_cancel() {
+                    return PlatformOutcome::Events(Vec::new());
+                }
+                EventBody::OrderCancelled {
+                    order_id: order_id.clone(),
+                    reason: reason.clone(),
+                }
+            }
+            (
+                PlatformEvent::ItemsAdded {
+                    order_id,
+                    items,
+                    amount_due,
+                },
+                Some(st),
+            ) => {
+                if let Err(e) = super::order::validate_items(items) {
+                    return PlatformOutcome::Quarantine(format!("add-on to {order_id}: {e}"));
+                }
+                if let Some(dup) = items.iter().find(|i| st.lines.contains_key(&i.line)) {
+                    return PlatformOutcome::Quarantine(format!(
+                        "add-on to {order_id} repeats line {}",
+                        dup.line
+                    ));
+                }
+                EventBody::ItemsAdded {
+                    order_id: order_id.clone(),
+                    items: items.clone(),
+                    amount_due: *amount_due,
+                }
+            }
+        };
+        PlatformOutcome::Events(self.with_consequences(order, primary))
+    }
+
+    /// Decides a store command about an order. `staff` is the (already
+    /// PIN-checked) member who made it; `approver` the manager who approved.
+    pub fn store(
+        &self,
+        order: Option<&OrderState>,
+        cmd: &Command,
+        staff: &Staff,
+        approver: Option<&Staff>,
+    ) -> Result<Vec<EventBody>, Refusal> {
+        let need_money = || {
+            if staff.role.may_take_money() {
+                Ok(())
+            } else {
+                Err(forbidden(staff, "cashier or a manager"))
+            }
+        };
+        let need_manager = || match approver {
+            Some(a) if a.role.may_approve() => Ok(a.id.clone()),
+            Some(a) => Err(forbidden(a, "manager to approve")),
+            None => Err(Refusal::ApprovalNeeded),
+        };
+        let existing = |id: &OrderId| {
+            order.ok_or_else(|| Refusal::UnknownOrder {
+                order_id: id.0.clone(),
+            })
+        };
+        let primary = match cmd {
+            Command::Settle {
+                order_id, tenders, ..
+            } => {
+                need_money()?;
+                let st = existing(order_id)?;
+                let (tenders, rounding) = self.check_tenders(st, tenders)?;
+                EventBody::Settled {
+                    order_id: order_id.clone(),
+                    staff_id: staff.id.clone(),
+                    tenders,
+                    rounding,
+                }
+            }
+            Command::Recheck { order_id, .. } => {
+                need_money()?;
+                let st = existing(order_id)?;
+                let pay = st.payment();
+                if pay.is_paid() || st.is_closed_by_cancel() {
+                    return Err(Refusal::NothingToRecheck {
+                        state: pay.as_str().into(),
+                    });
+                }
+                EventBody::RecheckRequested {
+                    order_id: order_id.clone(),
+                }
+            }
+            Command::Bump { order_id, line, .. } => {
+                let st = existing(order_id)?;
+                match line {
+                    Some(l) => match st.lines.get(l) {
+                        None => return Err(Refusal::UnknownLine { line: *l }),
+                        Some(Kitchen::Fired) => {}
+                        Some(_) => return Err(Refusal::NotOnRail),
+                    },
+                    None => {
+                        if !st.lines.values().any(|k| *k == Kitchen::Fired) {
+                            return Err(Refusal::NotOnRail);
+                        }
+                    }
+                }
+                EventBody::Bumped {
+                    order_id: order_id.clone(),
+                    line: *line,
+                }
+            }
+            Command::Recall { order_id, .. } => {
+                let id = order_id.as_ref().ok_or(Refusal::NothingToRecall)?;
+                let st = existing(id)?;
+                if !st.lines.values().any(|k| matches!(k, Kitchen::Ready | Kitchen::Served)) {
+                    return Err(Refusal::NothingToRecall);
+                }
+                EventBody::Recalled {
+                    order_id: id.clone(),
+                }
+            }
+            Command::Serve { order_id, .. } => {
+                let st = existing(order_id)?;
+                if st.is_closed_by_cancel() {
+                    return Err(Refusal::OrderClosed {
+                        what: "cancelled".into(),
+                    });
+                }
+                if st.kitchen() != Kitchen::Ready {
+                    return Err(Refusal::NotOnRail);
+                }
+                EventBody::Served {
+                    order_id: order_id.clone(),
+                }
+            }
+            Command::Void {
+                order_id, reason, ..
+            } => {
+                need_money()?;
+                let approver = need_manager()?;
+                let st = existing(order_id)?;
+                if reason.trim().is_empty() {
+                    return Err(Refusal::ReasonNeeded);
+                }
+                if st.is_closed_by_cancel() {
+                    return Err(Refusal::OrderClosed {
+                        what: "voided".into(),
+                    });
+                }
+                if st.collected().is_positive() {
+                    return Err(Refusal::RefundFirst {
+                        collected: st.collected().to_string(),
+                    });
+                }
+                EventBody::Voided {
+                    order_id: order_id.clone(),
+                    reason: reason.clone(),
+                    approver,
+                }
+            }
+            Command::Refund {
+                order_id,
+                amount,
+                method,
+                reason,
+                ..
+            } => {
+                need_money()?;
+                let approver = need_manager()?;
+                let st = existing(order_id)?;
+                if reason.trim().is_empty() {
+                    return Err(Refusal::ReasonNeeded);
+                }
+                if !amount.is_positive() {
+                    return Err(Refusal::InvalidAmount {
+                        amount: amount.to_string(),
+                    });
+                }
+                if *amount > st.store_collected() {
+                    return Err(Refusal::RefundTooLarge {
+                        amount: amount.to_string(),
+                        collected: st.store_collected().to_string(),
+                    });
+                }
+                EventBody::Refunded {
+                    order_id: order_id.clone(),
+                    amount: *amount,
+                    method: *method,
+                    reason: reason.clone(),
+                    approver,
+                }
+            }
+            Command::ResolveDoublePayment {
+                order_id,
+                refund_in_store,
+                note,
+                ..
+            } => {
+                need_money()?;
+                let approver = need_manager()?;
+                let st = existing(order_id)?;
+                if !st.double_paid || st.double_resolved {
+                    return Err(Refusal::NoDoublePayment);
+                }
+                let mut events = Vec::new();
+                let excess = st.collected() - st.effective_due();
+                if *refund_in_store && excess.is_positive() {
+                    let amount = if excess > st.store_collected() {
+                        st.store_collected()
+                    } else {
+                        excess
+                    };
+                    if amount.is_positive() {
+                        let method = st
+                            .tenders
+                            .last()
+                            .map(|t| t.tender.method)
+                            .unwrap_or(Method::Cash);
+                        events.push(EventBody::Refunded {
+                            order_id: order_id.clone(),
+                            amount,
+                            method,
+                            reason: "double payment".into(),
+                            approver: approver.clone(),
+                        });
+                    }
+                }
+                events.push(EventBody::DoublePaymentResolved {
+                    order_id: order_id.clone(),
+                    approver,
+                    note: note.clone(),
+                });
+                return Ok(events);
+            }
+            Command::Reprint { order_id, job, .. } => {
+                existing(order_id)?;
+                EventBody::ReprintRequested {
+                    order_id: order_id.clone(),
+                    job: *job,
+                }
+            }
+            _ => return Ok(Vec::new()),
+        };
+        Ok(self.with_consequences(order, primary))
+    }
+
+    /// Checks a settlement's tenders against what is still due and returns
+    /// them as recorded, with the cash rounding applied.
+    fn check_tenders(
+        &self,
+        st: &OrderState,
+        inputs: &[TenderInput],
+    ) -> Result<(Vec<Tender>, Fen), Refusal> {
+        if st.is_closed_by_cancel() {
+            return Err(Refusal::OrderVoid);
+        }
+        if inputs.is_empty() {
+            return Err(Refusal::NoTenders);
+        }
+        let mut left = st.remaining();
+        if left == Fen::ZERO {
+            return Err(Refusal::AlreadyPaid);
+        }
+        let mut out = Vec::new();
+        let mut rounding = Fen::ZERO;
+        for t in inputs {
+            if !t.amount.is_positive() {
+                return Err(Refusal::InvalidAmount {
+                    amount: t.amount.to_string(),
+                });
+            }
+            if left == Fen::ZERO {
+                return Err(Refusal::OverTender {
+                    method: t.method.as_str().into(),
+                    amount: t.amount.to_string(),
+                    due: left.to_string(),
+                });
+            }
+            let mut applied_due = t.amount;
+            if t.method == Method::Cash {
+                let rounded = self.cash_rounding.apply(left);
+                if t.amount > left && t.amount != rounded {
+                    return Err(Refusal::OverTender {
+                        method: t.method.as_str().into(),
+                        amount: t.amount.to_string(),
+                        due: rounded.to_string(),
+                    });
+                }
+                if t.amount == rounded && rounded != left {
+                    rounding += rounded - left;
+                    applied_due = left;
+                }
+                let tendered = t.tendered.unwrap_or(t.amount);
+                if tendered < t.amount {
+                    return Err(Refusal::InsufficientCash {
+                        tendered: tendered.to_string(),
+                        amount: t.amount.to_string(),
+                    });
+                }
+                out.push(Tender {
+                    method: t.method,
+                    amount: t.amount,
+                    tendered,
+                    change: tendered - t.amount,
+                    reference: t.reference.clone(),
+                });
+            } else {
+                if t.amount > left {
+                    return Err(Refusal::OverTender {
+                        method: t.method.as_str().into(),
+                        amount: t.amount.to_string(),
+                        due: left.to_string(),
+                    });
+                }
+                out.push(Tender {
+                    method: t.method,
+                    amount: t.amount,
+                    tendered: t.amount,
+                    change: Fen::ZERO,
+                    reference: t.reference.clone(),
+                });
+            }
+            left -= applied_due;
+        }
+        Ok((out, rounding))
+    }
+
+    /// Adds what follows from an event by the rules: a double payment when
+    /// money exceeds what is due, and firing by the fire policy.
+    fn with_consequences(&self, order: Option<&OrderState>, primary: EventBody) -> Vec<EventBody> {
+        let mut after = match (order, &primary) {
+            (Some(st), _) => st.clone(),
+            (None, EventBody::OrderPlaced { order }) => {
+                OrderState::new(order.clone(), 0, order.placed_at)
+            }
+            (None, _) => return vec![primary],
+        };
+        let at = after.updated_at;
+        after.apply(0, at, &primary);
+        let mut events = vec![primary];
+
+        let over = after.collected() > after.effective_due();
+        let new_money = matches!(
+            events[0],
+            EventBody::PaymentUpdated {
+                effect: UpdateEffect::Applied,
+                update: PaymentUpdate {
+                    trade_state: TradeState::Success,
+                    ..
+                }
+            } | EventBody::Settled { .. }
+        );
+        if over && new_money {
+            let transaction_id = match &events[0] {
+                EventBody::PaymentUpdated { update, .. } => update.transaction_id.clone(),
+                _ => None,
+            };
+            let ev = EventBody::DoublePayment {
+                order_id: after.order.id.clone(),
+                collected: after.collected(),
+                due: after.effective_due(),
+                transaction_id,
+            };
+            after.apply(0, at, &ev);
+            events.push(ev);
+        }
+
+        if !after.is_closed_by_cancel() {
+            let waiting = after.waiting_lines();
+            let pay_ok = match self.fire {
+                FirePolicy::OnOrder => true,
+                FirePolicy::OnPayment => after.payment().is_paid(),
+            };
+            if !waiting.is_empty() && pay_ok {
+                let addon = after.lines.values().any(|k| *k != Kitchen::Waiting);
+                events.push(EventBody::Fired {
+                    order_id: after.order.id.clone(),
+                    lines: waiting,
+                    addon,
+                });
+            }
+        }
+        events
+    }
+}
+
+/// How a payment update lands: a repeated success is a duplicate; after a
+/// success that covers the order only a refund (or a further success) counts.
+fn update_effect(st: &OrderState, u: &PaymentUpdate) -> UpdateEffect {
+    match u.trade_state {
+        TradeState::Success => {
+            let seen = st.successes.iter().any(|s| match (&s.transaction_id, &u.transaction_id) {
+                (Some(a), Some(b)) => a == b,
+                (None, None) => s.amount == u.amount && s.at == u.at,
+                _ => false,
+            });
+            if seen {
+                UpdateEffect::Duplicate
+            } else {
+                UpdateEffect::Applied
+            }
+        }
+        TradeState::Refund => UpdateEffect::Applied,
+        _ => {
+            let success_holds = st.online_collected().is_positive()
+                && st.online.as_ref().map(|o| o.trade_state) == Some(TradeState::Success)
+                && st.remaining() == Fen::ZERO;
+            if success_holds {
+                UpdateEffect::Stale
+            } else {
+                UpdateEffect::Applied
+            }
+        }
+    }
+}
+
+fn forbidden(s: &Staff, needed: &str) -> Refusal {
+    Refusal::Forbidden {
+        who: format!("{} {}", s.id, s.name),
+        role: s.role.as_str().into(),
+        needed: needed.into(),
+    }
+}
+
+fn platform_kind(e: &PlatformEvent) -> &'static str {
+    match e {
+        PlatformEvent::OrderPlaced { .. } => "order.placed",
+        PlatformEvent::PaymentUpdated(_) => "payment.updated",
+        PlatformEvent::OrderCancelled { .. } => "order.cancelled",
+        PlatformEvent::ItemsAdded { .. } => "order.items_added",
+    }
+}
+
+/// Kitchen staff may bump, recall and serve; nothing else.
+pub fn role_allows(role: Role, cmd: &Command) -> bool {
+    match cmd {
+        Command::Bump { .. } | Command::Recall { .. } | Command::Serve { .. } => true,
+        Command::Reprint { .. } | Command::SignIn { .. } => true,
+        _ => role.may_take_money(),
+    }
+}

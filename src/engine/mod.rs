@@ -1,0 +1,337 @@
+//! The engine: the only writer. A `Command` comes in, the rules decide its
+//! events, and the events are committed with the order projections, the open
+//! index, the outbox and the print spool in one sled transaction. Many
+//! commands share one flush (group commit); a caller hears "done" only after
+//! the flush. Committed events are then published to subscribers.
+//!
+//! The writer is a dedicated thread fed by a channel, so sled's blocking
+//! calls never sit on the async runtime, and `EngineHandle` is cheap to clone.
+
+pub mod clock;
+pub mod pins;
+mod writer;
+
+use crate::domain::{Command, Event, OrderId, OrderState, Refusal, Rules};
+use crate::print::route::Routes;
+use crate::store::{JobRecord, OutboxEntry, QuarantinedFrame, StaffRecord, Store, StoreError};
+pub use clock::{Clock, FixedClock, SystemClock};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Arc, RwLock};
+use tokio::sync::{broadcast, oneshot, watch};
+
+/// What the engine needs to know about the store.
+#[derive(Clone)]
+pub struct EngineConfig {
+    pub rules: Rules,
+    pub routes: Routes,
+    pub tz: chrono_tz::Tz,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    /// A platform event skipped ahead: it is not applied; resume from `cursor`.
+    #[error("feed gap: got seq {seq} but only {cursor} is committed")]
+    Gap { cursor: u64, seq: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+impl From<sled::Error> for EngineError {
+    fn from(e: sled::Error) -> Self {
+        EngineError::Store(StoreError::Sled(e))
+    }
+}
+
+impl From<sled::transaction::TransactionError<()>> for EngineError {
+    fn from(e: sled::transaction::TransactionError<()>) -> Self {
+        match e {
+            sled::transaction::TransactionError::Storage(s) => s.into(),
+            sled::transaction::TransactionError::Abort(()) => {
+                EngineError::Store(StoreError::Decode("transaction aborted".into()))
+            }
+        }
+    }
+}
+
+/// What a committed command did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Committed {
+    pub events: Vec<Event>,
+    /// Ids of the reports placed in the outbox.
+    pub reports: Vec<String>,
+    /// Numbers of the print jobs placed in the spool.
+    pub jobs: Vec<u64>,
+    /// The command was already applied (a replayed seq or a retried key):
+    /// nothing changed, and this is the first result where one was kept.
+    pub replay: bool,
+}
+
+/// Counters the screens and the feed watch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineStats {
+    pub last_event: u64,
+    pub cursor: u64,
+    pub outbox: usize,
+    pub quarantined: usize,
+    pub queued_jobs: usize,
+}
+
+/// Orders on the board: open ones and today's closed ones.
+pub type Board = BTreeMap<OrderId, OrderState>;
+
+pub(crate) enum Op {
+    Command {
+        key: Option<String>,
+        cmd: Box<Command>,
+    },
+    /// A print writer is about to send a job (durable first, so a crash mid-send is known).
+    SpoolAttempt { job: u64 },
+    SpoolDone { job: u64 },
+    SpoolFailed { job: u64, error: String, interrupted: bool },
+    /// Moves every queued job of one printer to another (a manager approved).
+    SpoolMove {
+        from: String,
+        to: String,
+        approval: crate::domain::Approval,
+    },
+    /// Places a document straight in the spool (reports, test prints).
+    SpoolAdd {
+        printer: String,
+        doc: Box<crate::print::job::JobDoc>,
+    },
+}
+
+pub(crate) struct Request {
+    op: Op,
+    reply: oneshot::Sender<Result<Committed, EngineError>>,
+}
+
+/// A handle on the running engine; clone it freely.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<Request>,
+    store: Arc<Store>,
+    events: broadcast::Sender<Arc<Event>>,
+    board: Arc<RwLock<Board>>,
+    stats: watch::Receiver<EngineStats>,
+    jobs_tx: broadcast::Sender<Arc<JobRecord>>,
+    config: EngineConfig,
+}
+
+pub struct Engine {
+    handle: EngineHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Loads the open orders and starts the writer thread.
+    pub fn start(store: Store, config: EngineConfig) -> Result<Engine, EngineError> {
+        let store = Arc::new(store);
+        let (tx, rx) = mpsc::channel();
+        let (events, _) = broadcast::channel(4096);
+        let (jobs_tx, _) = broadcast::channel(1024);
+        let board = Arc::new(RwLock::new(Board::new()));
+        let (stats_tx, stats) = watch::channel(EngineStats::default());
+        let mut w = writer::Writer::load(
+            store.clone(),
+            config.clone(),
+            board.clone(),
+            events.clone(),
+            jobs_tx.clone(),
+            stats_tx,
+        )?;
+        let thread = std::thread::Builder::new()
+            .name("passline-engine".into())
+            .spawn(move || w.run(rx))
+            .map_err(|e| {
+                EngineError::Store(StoreError::Unusable {
+                    path: std::path::PathBuf::from("."),
+                    detail: format!("cannot start the engine thread: {e}"),
+                })
+            })?;
+        Ok(Engine {
+            handle: EngineHandle {
+                tx,
+                store,
+                events,
+                board,
+                stats,
+                jobs_tx,
+                config,
+            },
+            thread: Some(thread),
+        })
+    }
+
+    pub fn handle(&self) -> EngineHandle {
+        self.handle.clone()
+    }
+
+    /// Stops accepting commands once every handle is gone, and waits for the
+    /// writer's last flush.
+    pub fn shutdown(mut self) {
+        let Engine { handle, thread } = &mut self;
+        let (tx, _) = mpsc::channel();
+        handle.tx = tx;
+        if let Some(t) = thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl EngineHandle {
+    fn send(&self, op: Op) -> oneshot::Receiver<Result<Committed, EngineError>> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Request { op, reply }).is_err() {
+            let (t, r) = oneshot::channel();
+            let _ = t.send(Err(EngineError::Stopped));
+            return r;
+        }
+        rx
+    }
+
+    /// Executes a command; returns once its events are durable.
+    pub async fn execute(&self, key: Option<String>, cmd: Command) -> Result<Committed, EngineError> {
+        self.send(Op::Command {
+            key,
+            cmd: Box::new(cmd),
+        })
+        .await
+        .unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// The same, for threads outside the async runtime (CLI, tests).
+    pub fn execute_blocking(
+        &self,
+        key: Option<String>,
+        cmd: Command,
+    ) -> Result<Committed, EngineError> {
+        self.send(Op::Command {
+            key,
+            cmd: Box::new(cmd),
+        })
+        .blocking_recv()
+        .unwrap_or(Err(EngineError::Stopped))
+    }
+
+    pub(crate) async fn op(&self, op: Op) -> Result<Committed, EngineError> {
+        self.send(op).await.unwrap_or(Err(EngineError::Stopped))
+    }
+
+    pub async fn spool_attempt(&self, job: u64) -> Result<Committed, EngineError> {
+        self.op(Op::SpoolAttempt { job }).await
+    }
+
+    pub async fn spool_done(&self, job: u64) -> Result<Committed, EngineError> {
+        self.op(Op::SpoolDone { job }).await
+    }
+
+    pub async fn spool_failed(
+        &self,
+        job: u64,
+        error: String,
+        interrupted: bool,
+    ) -> Result<Committed, EngineError> {
+        self.op(Op::SpoolFailed {
+            job,
+            error,
+            interrupted,
+        })
+        .await
+    }
+
+    pub async fn spool_move(
+        &self,
+        from: String,
+        to: String,
+        approval: crate::domain::Approval,
+    ) -> Result<Committed, EngineError> {
+        self.op(Op::SpoolMove { from, to, approval }).await
+    }
+
+    pub async fn spool_add(
+        &self,
+        printer: String,
+        doc: crate::print::job::JobDoc,
+    ) -> Result<Committed, EngineError> {
+        self.op(Op::SpoolAdd {
+            printer,
+            doc: Box::new(doc),
+        })
+        .await
+    }
+
+    /// Every event committed from now on. A subscriber that falls behind gets
+    /// `Lagged` and catches up with `events_after`.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    /// Print jobs as they are queued or change state.
+    pub fn subscribe_jobs(&self) -> broadcast::Receiver<Arc<JobRecord>> {
+        self.jobs_tx.subscribe()
+    }
+
+    pub fn stats(&self) -> watch::Receiver<EngineStats> {
+        self.stats.clone()
+    }
+
+    pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, EngineError> {
+        Ok(self.store.events_after(after, limit)?)
+    }
+
+    /// Open orders and today's closed ones, as the writer last committed them.
+    pub fn board(&self) -> Board {
+        self.board.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn order(&self, id: &OrderId) -> Result<Option<OrderState>, EngineError> {
+        if let Some(o) = self
+            .board
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            return Ok(Some(o.clone()));
+        }
+        Ok(self.store.order(id)?)
+    }
+
+    pub fn cursor(&self) -> Result<u64, EngineError> {
+        Ok(self.store.cursor()?)
+    }
+
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, EngineError> {
+        Ok(self.store.outbox_entries()?)
+    }
+
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedFrame>, EngineError> {
+        Ok(self.store.quarantined()?)
+    }
+
+    pub fn staff(&self) -> Result<Vec<StaffRecord>, EngineError> {
+        Ok(self.store.staff_records()?)
+    }
+
+    pub fn jobs(&self) -> Result<Vec<JobRecord>, EngineError> {
+        Ok(self.store.jobs()?)
+    }
+
+    pub fn job(&self, job: u64) -> Result<Option<JobRecord>, EngineError> {
+        Ok(self.store.job(job)?)
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,853 @@
+//! The writer thread: decides, commits in one transaction, flushes a batch, publishes.
+
+use super::clock::business_date;
+use super::{pins, Board, Committed, EngineConfig, EngineError, EngineStats, Op, Request};
+use crate::domain::report::reports_for;
+use crate::domain::staff::{pin_is_well_formed, PIN_LOCK_AFTER, PIN_LOCK_SECONDS};
+use crate::domain::{
+    Actor, Approval, Command, Event, EventBody, OrderId, OrderState, PlatformOutcome, Refusal,
+    Staff, StaffId,
+};
+use crate::print::job::JobDoc;
+use crate::store::{
+    be_u64, date_key, decode, encode, JobRecord, JobState, OutboxEntry, QuarantinedFrame,
+    StaffRecord, Store,
+};
+use chrono::{DateTime, FixedOffset};
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, RwLock};
+use tokio::sync::{broadcast, watch};
+
+// Indices into the transaction's tree list.
+const LOG: usize = 0;
+const ORDERS: usize = 1;
+const OPEN: usize = 2;
+const BY_DATE: usize = 3;
+const OUTBOX: usize = 4;
+const OUTBOX_IDS: usize = 5;
+const SPOOL: usize = 6;
+const QUARANTINE: usize = 7;
+const IDEM: usize = 8;
+const STAFF: usize = 9;
+const META: usize = 10;
+
+/// Everything one command writes, applied in a single transaction.
+#[derive(Default)]
+struct Writes {
+    puts: Vec<(usize, Vec<u8>, Option<Vec<u8>>)>,
+    events: Vec<Event>,
+    orders: Vec<OrderState>,
+    jobs: Vec<JobRecord>,
+    reports: Vec<String>,
+    outbox_delta: isize,
+    quarantine_delta: usize,
+    cursor: Option<u64>,
+}
+
+impl Writes {
+    fn put(&mut self, tree: usize, key: impl Into<Vec<u8>>, val: Vec<u8>) {
+        self.puts.push((tree, key.into(), Some(val)));
+    }
+    fn del(&mut self, tree: usize, key: impl Into<Vec<u8>>) {
+        self.puts.push((tree, key.into(), None));
+    }
+}
+
+pub(super) struct Writer {
+    store: Arc<Store>,
+    cfg: EngineConfig,
+    board: Arc<RwLock<Board>>,
+    events_tx: broadcast::Sender<Arc<Event>>,
+    jobs_tx: broadcast::Sender<Arc<JobRecord>>,
+    stats_tx: watch::Sender<EngineStats>,
+    /// Open orders and today's closed ones: the writer's working set.
+    orders: HashMap<OrderId, OrderState>,
+    /// Recently bumped orders, most recent last (for recall).
+    bumped: Vec<OrderId>,
+    next_event: u64,
+    next_outbox: u64,
+    next_job: u64,
+    next_quarantine: u64,
+    cursor: u64,
+    stats: EngineStats,
+}
+
+impl Writer {
+    pub(super) fn load(
+        store: Arc<Store>,
+        cfg: EngineConfig,
+        board: Arc<RwLock<Board>>,
+        events_tx: broadcast::Sender<Arc<Event>>,
+        jobs_tx: broadcast::Sender<Arc<JobRecord>>,
+        stats_tx: watch::Sender<EngineStats>,
+    ) -> Result<Writer, EngineError> {
+        let mut orders = HashMap::new();
+        for o in store.open_orders()? {
+            orders.insert(o.order.id.clone(), o);
+        }
+        let today = business_date(&cfg.clock.now(), cfg.tz);
+        for o in store.orders_on(&today)? {
+            orders.entry(o.order.id.clone()).or_insert(o);
+        }
+        let mut bumped: Vec<(DateTime<FixedOffset>, OrderId)> = orders
+            .values()
+            .filter_map(|o| o.bumped_at.map(|b| (b, o.order.id.clone())))
+            .collect();
+        bumped.sort();
+        let last_event = store.last_event_id()?;
+        let next_outbox = match store.outbox.last()? {
+            Some((k, _)) => be_u64(&k) + 1,
+            None => store.meta_u64("next_outbox")?.max(1),
+        };
+        let next_job = store.meta_u64("next_job")?.max(1);
+        let next_quarantine = store.meta_u64("next_quarantine")?.max(1);
+        let cursor = store.cursor()?;
+        let queued_jobs = store
+            .jobs()?
+            .iter()
+            .filter(|j| j.state == JobState::Queued)
+            .count();
+        let stats = EngineStats {
+            last_event,
+            cursor,
+            outbox: store.outbox.len(),
+            quarantined: store.quarantine.len(),
+            queued_jobs,
+        };
+        {
+            let mut b = board.write().unwrap_or_else(|e| e.into_inner());
+            *b = orders.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        }
+        let _ = stats_tx.send(stats.clone());
+        Ok(Writer {
+            store,
+            cfg,
+            board,
+            events_tx,
+            jobs_tx,
+            stats_tx,
+            orders,
+            bumped: bumped.into_iter().map(|(_, id)| id).collect(),
+            next_event: last_event + 1,
+            next_outbox,
+            next_job,
+            next_quarantine,
+            cursor,
+            stats,
+        })
+    }
+
+    pub(super) fn run(&mut self, rx: mpsc::Receiver<Request>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < 1024 {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            let mut done = Vec::with_capacity(batch.len());
+            for req in batch {
+                let res = self.process(req.op);
+                done.push((req.reply, res));
+            }
+            let flushed = self.store.db.flush();
+            if let Err(e) = &flushed {
+                tracing::error!(error = %e, "flush failed: the last commits may not be durable");
+            }
+            for (reply, res) in done {
+                let res = match (&flushed, res) {
+                    (Err(e), Ok(_)) => Err(EngineError::from(sled::Error::Io(
+                        std::io::Error::other(e.to_string()),
+                    ))),
+                    (_, r) => r,
+                };
+                if let Ok(c) = &res {
+                    for ev in &c.events {
+                        let _ = self.events_tx.send(Arc::new(ev.clone()));
+                    }
+                }
+                let _ = reply.send(res);
+            }
+            let _ = self.stats_tx.send(self.stats.clone());
+        }
+        if let Err(e) = self.store.db.flush() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+    }
+
+    fn now(&self) -> DateTime<FixedOffset> {
+        self.cfg.clock.now()
+    }
+
+    fn process(&mut self, op: Op) -> Result<Committed, EngineError> {
+        match op {
+            Op::Command { key, cmd } => {
+                if let Some(k) = &key {
+                    if let Some(v) = self.store.idem.get(k.as_bytes())? {
+                        let mut c: Committed = decode(&v)?;
+                        c.replay = true;
+                        return Ok(c);
+                    }
+                }
+                let mut w = self.command(*cmd)?;
+                let committed = Committed {
+                    events: w.events.clone(),
+                    reports: w.reports.clone(),
+                    jobs: w.jobs.iter().map(|j| j.job).collect(),
+                    replay: false,
+                };
+                if let Some(k) = key {
+                    if !committed.events.is_empty() {
+                        w.put(IDEM, k.into_bytes(), encode(&committed));
+                    }
+                }
+                self.commit(w)?;
+                Ok(committed)
+            }
+            Op::SpoolAttempt { job } => self.spool_update(job, |j, _| {
+                j.attempts += 1;
+            }),
+            Op::SpoolDone { job } => self.spool_update(job, |j, now| {
+                j.state = JobState::Done;
+                j.printed_at = Some(now);
+                j.last_error = None;
+            }),
+            Op::SpoolFailed {
+                job,
+                error,
+                interrupted,
+            } => self.spool_update(job, move |j, _| {
+                j.last_error = Some(error.clone());
+                j.interrupted |= interrupted;
+            }),
+            Op::SpoolMove { from, to, approval } => {
+                let approver = self.check_pin(&approval.staff_id, &approval.pin)?;
+                if !approver.role.may_approve() {
+                    return Err(Refusal::Forbidden {
+                        who: format!("{} {}", approver.id, approver.name),
+                        role: approver.role.as_str().into(),
+                        needed: "manager to approve".into(),
+                    }
+                    .into());
+                }
+                let mut w = Writes::default();
+                let now = self.now();
+                for mut j in self.store.jobs()? {
+                    if j.printer != from || j.state != JobState::Queued {
+                        continue;
+                    }
+                    j.state = JobState::Moved;
+                    w.put(SPOOL, j.job.to_be_bytes().to_vec(), encode(&j));
+                    let doc = if j.interrupted || j.attempts > 0 {
+                        JobDoc::Reprint {
+                            of_job: j.job,
+                            original_at: j.created_at,
+                            possible_duplicate: true,
+                            doc: Box::new(j.doc.clone()),
+                        }
+                    } else {
+                        j.doc.clone()
+                    };
+                    let moved = self.new_job(&to, doc, j.event_id, now);
+                    w.put(SPOOL, moved.job.to_be_bytes().to_vec(), encode(&moved));
+                    w.jobs.push(j);
+                    w.jobs.push(moved);
+                }
+                let committed = Committed {
+                    jobs: w.jobs.iter().map(|j| j.job).collect(),
+                    ..Committed::default()
+                };
+                self.commit(w)?;
+                Ok(committed)
+            }
+            Op::SpoolAdd { printer, doc } => {
+                let mut w = Writes::default();
+                let j = self.new_job(&printer, *doc, 0, self.now());
+                w.put(SPOOL, j.job.to_be_bytes().to_vec(), encode(&j));
+                w.jobs.push(j);
+                let committed = Committed {
+                    jobs: w.jobs.iter().map(|j| j.job).collect(),
+                    ..Committed::default()
+                };
+                self.commit(w)?;
+                Ok(committed)
+            }
+        }
+    }
+
+    fn spool_update(
+        &mut self,
+        job: u64,
+        f: impl FnOnce(&mut JobRecord, DateTime<FixedOffset>),
+    ) -> Result<Committed, EngineError> {
+        let Some(mut j) = self.store.job(job)? else {
+            return Ok(Committed::default());
+        };
+        f(&mut j, self.now());
+        let mut w = Writes::default();
+        w.put(SPOOL, job.to_be_bytes().to_vec(), encode(&j));
+        w.jobs.push(j);
+        self.commit(w)?;
+        Ok(Committed {
+            jobs: vec![job],
+            ..Committed::default()
+        })
+    }
+
+    fn new_job(&mut self, printer: &str, doc: JobDoc, event_id: u64, now: DateTime<FixedOffset>) -> JobRecord {
+        let job = self.next_job;
+        self.next_job += 1;
+        JobRecord {
+            job,
+            printer: printer.to_string(),
+            doc,
+            event_id,
+            created_at: now,
+            state: JobState::Queued,
+            attempts: 0,
+            interrupted: false,
+            last_error: None,
+            printed_at: None,
+        }
+    }
+
+    /// Turns a command into the writes that commit it, or a refusal.
+    fn command(&mut self, cmd: Command) -> Result<Writes, EngineError> {
+        let now = self.now();
+        let mut w = Writes::default();
+        match cmd {
+            Command::Platform { seq, event } => {
+                self.check_seq(seq)?;
+                if seq <= self.cursor {
+                    return Ok(w);
+                }
+                w.cursor = Some(seq);
+                let order = self.load_order(event.order_id())?;
+                match self.cfg.rules.platform(order.as_ref(), &event) {
+                    PlatformOutcome::Events(bodies) => {
+                        self.add_events(&mut w, Actor::Platform { seq }, bodies, now)?;
+                    }
+                    PlatformOutcome::Quarantine(error) => {
+                        let raw = serde_json::to_string(&event).unwrap_or_default();
+                        self.quarantine(&mut w, Some(seq), raw, error, now)?;
+                    }
+                }
+            }
+            Command::Quarantine { seq, raw, error } => {
+                if let Some(seq) = seq {
+                    self.check_seq(seq)?;
+                    if seq <= self.cursor {
+                        return Ok(w);
+                    }
+                    w.cursor = Some(seq);
+                }
+                self.quarantine(&mut w, seq, raw, error, now)?;
+            }
+            Command::ReportAcked { report_id } => {
+                if let Some(k) = self.store.outbox_ids.get(report_id.as_bytes())? {
+                    w.del(OUTBOX, k.to_vec());
+                    w.del(OUTBOX_IDS, report_id.clone().into_bytes());
+                    w.outbox_delta -= 1;
+                    self.add_events(
+                        &mut w,
+                        Actor::Console,
+                        vec![EventBody::ReportAcked { report_id }],
+                        now,
+                    )?;
+                }
+            }
+            Command::AddStaff {
+                staff_id,
+                name,
+                role,
+                pin,
+            } => {
+                if self.store.staff_record(&staff_id.0)?.is_some() {
+                    return Err(Refusal::StaffExists {
+                        staff_id: staff_id.0,
+                    }
+                    .into());
+                }
+                if !pin_is_well_formed(&pin) {
+                    return Err(Refusal::BadPin.into());
+                }
+                let rec = StaffRecord {
+                    staff: Staff {
+                        id: staff_id.clone(),
+                        name: name.clone(),
+                        role,
+                        active: true,
+                    },
+                    pin_hash: pins::hash_pin(&pin),
+                    failures: 0,
+                    locked_until: None,
+                };
+                w.put(STAFF, staff_id.0.clone().into_bytes(), encode(&rec));
+                self.add_events(
+                    &mut w,
+                    Actor::Console,
+                    vec![EventBody::StaffAdded {
+                        staff_id,
+                        name,
+                        role,
+                    }],
+                    now,
+                )?;
+            }
+            Command::DisableStaff { staff_id } => {
+                let mut rec = self.staff_record(&staff_id)?;
+                rec.staff.active = false;
+                w.put(STAFF, staff_id.0.clone().into_bytes(), encode(&rec));
+                self.add_events(
+                    &mut w,
+                    Actor::Console,
+                    vec![EventBody::StaffDisabled { staff_id }],
+                    now,
+                )?;
+            }
+            Command::SetPin { staff_id, pin } => {
+                if !pin_is_well_formed(&pin) {
+                    return Err(Refusal::BadPin.into());
+                }
+                let mut rec = self.staff_record(&staff_id)?;
+                rec.pin_hash = pins::hash_pin(&pin);
+                rec.failures = 0;
+                rec.locked_until = None;
+                w.put(STAFF, staff_id.0.clone().into_bytes(), encode(&rec));
+                self.add_events(
+                    &mut w,
+                    Actor::Console,
+                    vec![EventBody::PinChanged { staff_id }],
+                    now,
+                )?;
+            }
+            Command::SignIn { staff_id, pin } => {
+                self.check_pin(&staff_id, &pin)?;
+            }
+            cmd => {
+                let staff_id = cmd
+                    .staff_id()
+                    .cloned()
+                    .expect("every store command names its staff member");
+                let staff = match pin_of(&cmd) {
+                    Some(pin) => self.check_pin(&staff_id, pin)?,
+                    None => self.active_staff(&staff_id)?,
+                };
+                let approver = match approval_of(&cmd) {
+                    Some(a) => Some(self.check_pin(&a.staff_id, &a.pin)?),
+                    None => None,
+                };
+                let cmd = match cmd {
+                    Command::Recall {
+                        staff_id,
+                        order_id: None,
+                    } => Command::Recall {
+                        staff_id,
+                        order_id: self.last_bumped(),
+                    },
+                    c => c,
+                };
+                let order_id = order_of(&cmd);
+                let order = match &order_id {
+                    Some(id) => self.load_order(id)?,
+                    None => None,
+                };
+                let bodies = self
+                    .cfg
+                    .rules
+                    .store(order.as_ref(), &cmd, &staff, approver.as_ref())?;
+                self.add_events(&mut w, Actor::Staff { id: staff.id }, bodies, now)?;
+            }
+        }
+        Ok(w)
+    }
+
+    fn check_seq(&self, seq: u64) -> Result<(), EngineError> {
+        if seq > self.cursor + 1 {
+            return Err(EngineError::Gap {
+                cursor: self.cursor,
+                seq,
+            });
+        }
+        Ok(())
+    }
+
+    fn last_bumped(&self) -> Option<OrderId> {
+        self.bumped
+            .iter()
+            .rev()
+            .find(|id| self.orders.get(*id).is_some_and(|o| o.bumped_at.is_some()))
+            .cloned()
+    }
+
+    fn quarantine(
+        &mut self,
+        w: &mut Writes,
+        seq: Option<u64>,
+        raw: String,
+        error: String,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), EngineError> {
+        let id = self.next_quarantine;
+        self.next_quarantine += 1;
+        let q = QuarantinedFrame {
+            id,
+            at: now,
+            seq,
+            raw,
+            error: error.clone(),
+        };
+        tracing::warn!(seq, error = %error, "frame quarantined");
+        w.put(QUARANTINE, id.to_be_bytes().to_vec(), encode(&q));
+        w.put(META, "next_quarantine", self.next_quarantine.to_be_bytes().to_vec());
+        w.quarantine_delta += 1;
+        let actor = match seq {
+            Some(seq) => Actor::Platform { seq },
+            None => Actor::Console,
+        };
+        self.add_events(
+            w,
+            actor,
+            vec![EventBody::FrameQuarantined {
+                seq,
+                error,
+                quarantine_id: id,
+            }],
+            now,
+        )
+    }
+
+    fn load_order(&self, id: &OrderId) -> Result<Option<OrderState>, EngineError> {
+        if let Some(o) = self.orders.get(id) {
+            return Ok(Some(o.clone()));
+        }
+        Ok(self.store.order(id)?)
+    }
+
+    /// Adds events to the commit with everything that follows from them:
+    /// the order projection, the open and date indexes, reports and print jobs.
+    fn add_events(
+        &mut self,
+        w: &mut Writes,
+        actor: Actor,
+        bodies: Vec<EventBody>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), EngineError> {
+        // Orders touched by this commit, as they stand mid-commit.
+        let mut touched: HashMap<OrderId, OrderState> = HashMap::new();
+        for body in bodies {
+            let id = self.next_event + w.events.len() as u64;
+            let ev = Event {
+                id,
+                at: now,
+                actor: actor.clone(),
+                body,
+            };
+            let (before, after) = match ev.body.order_id() {
+                Some(oid) => {
+                    let before = match touched.get(oid) {
+                        Some(o) => Some(o.clone()),
+                        None => self.load_order(oid)?,
+                    };
+                    let after = match (&before, &ev.body) {
+                        (None, EventBody::OrderPlaced { order }) => {
+                            let date = business_date(&order.placed_at, self.cfg.tz);
+                            w.put(BY_DATE, date_key(&date, &order.id), Vec::new());
+                            let mut st = OrderState::new(order.clone(), id, now);
+                            st.apply(id, now, &ev.body);
+                            Some(st)
+                        }
+                        (Some(b), _) => {
+                            let mut st = b.clone();
+                            st.apply(id, now, &ev.body);
+                            Some(st)
+                        }
+                        (None, _) => None,
+                    };
+                    if let Some(a) = &after {
+                        touched.insert(a.order.id.clone(), a.clone());
+                    }
+                    (before, after)
+                }
+                None => (None, None),
+            };
+            for report in reports_for(&ev.body, after.as_ref(), now) {
+                let seq = self.next_outbox;
+                self.next_outbox += 1;
+                let rid = ulid::Ulid::new().to_string();
+                let entry = OutboxEntry {
+                    seq,
+                    id: rid.clone(),
+                    report,
+                    event_id: id,
+                    created_at: now,
+                };
+                w.put(OUTBOX, seq.to_be_bytes().to_vec(), encode(&entry));
+                w.put(OUTBOX_IDS, rid.clone().into_bytes(), seq.to_be_bytes().to_vec());
+                w.put(META, "next_outbox", self.next_outbox.to_be_bytes().to_vec());
+                w.reports.push(rid);
+                w.outbox_delta += 1;
+            }
+            let mut planned = self.cfg.routes.plan(&ev, before.as_ref(), after.as_ref());
+            if let EventBody::ReprintRequested { order_id, job } = &ev.body {
+                planned.extend(self.plan_reprint(order_id, *job, after.as_ref())?);
+            }
+            for (printer, doc) in planned {
+                let j = self.new_job(&printer, doc, id, now);
+                w.put(SPOOL, j.job.to_be_bytes().to_vec(), encode(&j));
+                w.jobs.push(j);
+            }
+            w.put(LOG, id.to_be_bytes().to_vec(), encode(&ev));
+            w.events.push(ev);
+        }
+        for (oid, st) in touched {
+            w.put(ORDERS, oid.0.clone().into_bytes(), encode(&st));
+            if st.is_open() {
+                w.put(OPEN, oid.0.clone().into_bytes(), Vec::new());
+            } else {
+                w.del(OPEN, oid.0.clone().into_bytes());
+            }
+            w.orders.push(st);
+        }
+        Ok(())
+    }
+
+    fn plan_reprint(
+        &self,
+        order_id: &OrderId,
+        job: Option<u64>,
+        after: Option<&OrderState>,
+    ) -> Result<Vec<(String, JobDoc)>, EngineError> {
+        match job {
+            Some(n) => {
+                let Some(orig) = self.store.job(n)? else {
+                    return Ok(Vec::new());
+                };
+                let inner = match orig.doc {
+                    JobDoc::Reprint { doc, .. } => *doc,
+                    d => d,
+                };
+                if inner.order_id() != Some(order_id.0.as_str()) {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![(
+                    orig.printer,
+                    JobDoc::Reprint {
+                        of_job: n,
+                        original_at: orig.created_at,
+                        possible_duplicate: false,
+                        doc: Box::new(inner),
+                    },
+                )])
+            }
+            None => Ok(match (self.cfg.routes.receipt_printer(), after) {
+                (Some(p), Some(st)) => vec![(
+                    p.to_string(),
+                    JobDoc::Receipt {
+                        state: Box::new(st.clone()),
+                        copy: true,
+                    },
+                )],
+                _ => Vec::new(),
+            }),
+        }
+    }
+
+    /// Applies the writes in one transaction (not yet flushed), then updates
+    /// the working set, the board and the counters.
+    fn commit(&mut self, mut w: Writes) -> Result<(), EngineError> {
+        if let Some(c) = w.cursor {
+            w.put(META, "cursor", c.to_be_bytes().to_vec());
+        }
+        if !w.jobs.is_empty() {
+            w.put(META, "next_job", self.next_job.to_be_bytes().to_vec());
+        }
+        let s = &self.store;
+        let trees = [
+            &s.log,
+            &s.orders,
+            &s.open,
+            &s.by_date,
+            &s.outbox,
+            &s.outbox_ids,
+            &s.spool,
+            &s.quarantine,
+            &s.idem,
+            &s.staff,
+            &s.meta,
+        ];
+        let puts = &w.puts;
+        use sled::Transactional;
+        trees
+            .as_slice()
+            .transaction(|t| {
+                for (tree, key, val) in puts {
+                    match val {
+                        Some(v) => {
+                            t[*tree].insert(key.as_slice(), v.as_slice())?;
+                        }
+                        None => {
+                            t[*tree].remove(key.as_slice())?;
+                        }
+                    }
+                }
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(EngineError::from)?;
+
+        self.next_event += w.events.len() as u64;
+        if let Some(c) = w.cursor {
+            self.cursor = c;
+        }
+        let today = business_date(&self.now(), self.cfg.tz);
+        {
+            let mut board = self.board.write().unwrap_or_else(|e| e.into_inner());
+            for st in w.orders {
+                let keep = st.is_open() || business_date(&st.order.placed_at, self.cfg.tz) == today;
+                if st.bumped_at.is_some() {
+                    self.bumped.retain(|id| *id != st.order.id);
+                    self.bumped.push(st.order.id.clone());
+                    if self.bumped.len() > 64 {
+                        self.bumped.remove(0);
+                    }
+                }
+                if keep {
+                    board.insert(st.order.id.clone(), st.clone());
+                    self.orders.insert(st.order.id.clone(), st);
+                } else {
+                    board.remove(&st.order.id);
+                    self.orders.remove(&st.order.id);
+                }
+            }
+        }
+        self.stats.last_event = self.next_event - 1;
+        self.stats.cursor = self.cursor;
+        self.stats.outbox = (self.stats.outbox as isize + w.outbox_delta).max(0) as usize;
+        self.stats.quarantined += w.quarantine_delta;
+        for j in w.jobs {
+            match j.state {
+                JobState::Queued if j.attempts == 0 && j.last_error.is_none() => {
+                    self.stats.queued_jobs += 1
+                }
+                JobState::Done | JobState::Moved => {
+                    self.stats.queued_jobs = self.stats.queued_jobs.saturating_sub(1)
+                }
+                _ => {}
+            }
+            let _ = self.jobs_tx.send(Arc::new(j));
+        }
+        Ok(())
+    }
+
+    fn staff_record(&self, id: &StaffId) -> Result<StaffRecord, EngineError> {
+        self.store
+            .staff_record(&id.0)?
+            .ok_or_else(|| Refusal::UnknownStaff { staff_id: id.0.clone() }.into())
+    }
+
+    fn active_staff(&self, id: &StaffId) -> Result<Staff, EngineError> {
+        let rec = self.staff_record(id)?;
+        if !rec.staff.active {
+            return Err(Refusal::StaffDisabled { staff_id: id.0.clone() }.into());
+        }
+        Ok(rec.staff)
+    }
+
+    /// Verifies a PIN. A wrong one is counted durably (the refusal is
+    /// committed as a `PinRejected` event); five lock the person out for 60 s.
+    fn check_pin(&mut self, id: &StaffId, pin: &str) -> Result<Staff, EngineError> {
+        let mut rec = self.staff_record(id)?;
+        if !rec.staff.active {
+            return Err(Refusal::StaffDisabled { staff_id: id.0.clone() }.into());
+        }
+        let now = self.now();
+        if let Some(until) = rec.locked_until {
+            if until > now {
+                return Err(Refusal::LockedOut {
+                    staff_id: id.0.clone(),
+                    seconds: (until - now).num_seconds().max(1),
+                }
+                .into());
+            }
+        }
+        if pins::verify_pin(pin, &rec.pin_hash) {
+            if rec.failures > 0 || rec.locked_until.is_some() {
+                rec.failures = 0;
+                rec.locked_until = None;
+                let mut w = Writes::default();
+                w.put(STAFF, id.0.clone().into_bytes(), encode(&rec));
+                self.commit(w)?;
+            }
+            return Ok(rec.staff);
+        }
+        rec.failures += 1;
+        let failures = rec.failures;
+        let locked = failures >= PIN_LOCK_AFTER;
+        if locked {
+            rec.locked_until = Some(now + chrono::Duration::seconds(PIN_LOCK_SECONDS));
+            rec.failures = 0;
+        }
+        let mut w = Writes::default();
+        w.put(STAFF, id.0.clone().into_bytes(), encode(&rec));
+        self.add_events(
+            &mut w,
+            Actor::Staff { id: id.clone() },
+            vec![EventBody::PinRejected {
+                staff_id: id.clone(),
+                failures,
+                locked_until: rec.locked_until,
+            }],
+            now,
+        )?;
+        let events = w.events.clone();
+        self.commit(w)?;
+        for ev in events {
+            let _ = self.events_tx.send(Arc::new(ev));
+        }
+        tracing::warn!(staff = %id, failures, "wrong PIN");
+        Err(if locked {
+            Refusal::LockedOut {
+                staff_id: id.0.clone(),
+                seconds: PIN_LOCK_SECONDS,
+            }
+        } else {
+            Refusal::WrongPin {
+                staff_id: id.0.clone(),
+                failures,
+            }
+        }
+        .into())
+    }
+}
+
+fn pin_of(cmd: &Command) -> Option<&str> {
+    match cmd {
+        Command::Settle { pin, .. } => pin.as_deref(),
+        _ => None,
+    }
+}
+
+fn approval_of(cmd: &Command) -> Option<&Approval> {
+    match cmd {
+        Command::Void { approval, .. }
+        | Command::Refund { approval, .. }
+        | Command::ResolveDoublePayment { approval, .. } => Some(approval),
+        _ => None,
+    }
+}
+
+fn order_of(cmd: &Command) -> Option<OrderId> {
+    match cmd {
+        Command::Settle { order_id, .. }
+        | Command::Recheck { order_id, .. }
+        | Command::Bump { order_id, .. }
+        | Command::Serve { order_id, .. }
+        | Command::Void { order_id, .. }
+        | Command::Refund { order_id, .. }
+        | Command::ResolveDoublePayment { order_id, .. }
+        | Command::Reprint { order_id, .. } => Some(order_id.clone()),
+        Command::Recall { order_id, .. } => order_id.clone(),
+        _ => None,
+    }
+}

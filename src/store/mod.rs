@@ -1,0 +1,287 @@
+//! sled trees, key layout, encoding, schema version, backup and restore.
+//!
+//! Trees (keys big-endian so sled's order is numeric order):
+//! - `log`: event id (u64) → `Event` JSON, append-only, gapless from 1
+//! - `orders`: order id → `OrderState` JSON (the projection)
+//! - `open`: order id → empty (orders not yet closed)
+//! - `by_date`: `YYYY-MM-DD` 0x00 order id → empty (business-date index)
+//! - `outbox`: outbox seq (u64) → `OutboxEntry`; `outbox_ids`: report id → seq
+//! - `spool`: job number (u64) → `JobRecord`
+//! - `quarantine`: id (u64) → `QuarantinedFrame`
+//! - `idem`: idempotency key → the first result
+//! - `staff`: staff id → `StaffRecord`
+//! - `meta`: `schema`, `cursor`, counters
+
+pub mod backup;
+pub mod records;
+
+use crate::domain::{Event, OrderId, OrderState};
+pub use records::{JobRecord, JobState, OutboxEntry, QuarantinedFrame, StaffRecord};
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// The on-disk layout this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {path} is in use by a running passline (stop it first, or use `passline ctl` against it)")]
+    Locked { path: PathBuf },
+    #[error("the store at {path} is damaged ({detail}). Nothing was changed. Restore the last backup with `passline restore --from {backup}`, or move the folder aside to start empty")]
+    Corrupt {
+        path: PathBuf,
+        detail: String,
+        backup: String,
+    },
+    #[error("the store at {path} was written by a newer passline (schema {found}, this build reads {SCHEMA_VERSION}): upgrade passline; nothing was changed")]
+    FutureSchema { path: PathBuf, found: u64 },
+    #[error("cannot use the data dir {path}: {detail} (check that it exists and this user may write to it, or set [store] data_dir)")]
+    Unusable { path: PathBuf, detail: String },
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a stored record could not be read ({0}); the store may be damaged")]
+    Decode(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The file beside the data dir's trees that names the latest backup, so a
+/// corruption message can say where to restore from even when sled cannot open.
+const LAST_BACKUP_FILE: &str = "last-backup.txt";
+
+pub struct Store {
+    pub db: sled::Db,
+    pub path: PathBuf,
+    pub log: sled::Tree,
+    pub orders: sled::Tree,
+    pub open: sled::Tree,
+    pub by_date: sled::Tree,
+    pub outbox: sled::Tree,
+    pub outbox_ids: sled::Tree,
+    pub spool: sled::Tree,
+    pub quarantine: sled::Tree,
+    pub idem: sled::Tree,
+    pub staff: sled::Tree,
+    pub meta: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the store with a cache of `cache_bytes`.
+    pub fn open(path: &Path, cache_bytes: u64) -> Result<Store> {
+        std::fs::create_dir_all(path).map_err(|e| StoreError::Unusable {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let probe = path.join(".write-test");
+        std::fs::write(&probe, b"ok").map_err(|e| StoreError::Unusable {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let _ = std::fs::remove_file(&probe);
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| classify_open_error(path, e))?;
+        let t = |name: &str| db.open_tree(name);
+        let store = Store {
+            log: t("log")?,
+            orders: t("orders")?,
+            open: t("open")?,
+            by_date: t("by_date")?,
+            outbox: t("outbox")?,
+            outbox_ids: t("outbox_ids")?,
+            spool: t("spool")?,
+            quarantine: t("quarantine")?,
+            idem: t("idem")?,
+            staff: t("staff")?,
+            meta: t("meta")?,
+            path: path.to_path_buf(),
+            db,
+        };
+        match store.meta.get("schema")? {
+            None => {
+                store.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+                store.db.flush()?;
+            }
+            Some(v) => {
+                let found = be_u64(&v);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::FutureSchema {
+                        path: path.to_path_buf(),
+                        found,
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn meta_u64(&self, key: &str) -> Result<u64> {
+        Ok(self.meta.get(key)?.map(|v| be_u64(&v)).unwrap_or(0))
+    }
+
+    /// The highest platform seq durably committed.
+    pub fn cursor(&self) -> Result<u64> {
+        self.meta_u64("cursor")
+    }
+
+    pub fn last_event_id(&self) -> Result<u64> {
+        Ok(match self.log.last()? {
+            Some((k, _)) => be_u64(&k),
+            None => 0,
+        })
+    }
+
+    pub fn order(&self, id: &OrderId) -> Result<Option<OrderState>> {
+        self.orders
+            .get(id.0.as_bytes())?
+            .map(|v| decode(&v))
+            .transpose()
+    }
+
+    pub fn open_orders(&self) -> Result<Vec<OrderState>> {
+        let mut out = Vec::new();
+        for kv in self.open.iter() {
+            let (k, _) = kv?;
+            if let Some(v) = self.orders.get(&k)? {
+                out.push(decode(&v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Orders of one business date (`YYYY-MM-DD`), open or closed.
+    pub fn orders_on(&self, date: &str) -> Result<Vec<OrderState>> {
+        let mut prefix = date.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.by_date.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            if let Some(v) = self.orders.get(&k[prefix.len()..])? {
+                out.push(decode(&v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn all_orders(&self) -> impl Iterator<Item = Result<OrderState>> + '_ {
+        self.orders
+            .iter()
+            .map(|kv| kv.map_err(StoreError::from).and_then(|(_, v)| decode(&v)))
+    }
+
+    pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        for kv in self.log.range((after + 1).to_be_bytes()..).take(limit) {
+            let (_, v) = kv?;
+            out.push(decode(&v)?);
+        }
+        Ok(out)
+    }
+
+    pub fn outbox_entries(&self) -> Result<Vec<OutboxEntry>> {
+        self.outbox
+            .iter()
+            .map(|kv| kv.map_err(StoreError::from).and_then(|(_, v)| decode(&v)))
+            .collect()
+    }
+
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedFrame>> {
+        self.quarantine
+            .iter()
+            .map(|kv| kv.map_err(StoreError::from).and_then(|(_, v)| decode(&v)))
+            .collect()
+    }
+
+    pub fn staff_records(&self) -> Result<Vec<StaffRecord>> {
+        self.staff
+            .iter()
+            .map(|kv| kv.map_err(StoreError::from).and_then(|(_, v)| decode(&v)))
+            .collect()
+    }
+
+    pub fn staff_record(&self, id: &str) -> Result<Option<StaffRecord>> {
+        self.staff.get(id)?.map(|v| decode(&v)).transpose()
+    }
+
+    pub fn jobs(&self) -> Result<Vec<JobRecord>> {
+        self.spool
+            .iter()
+            .map(|kv| kv.map_err(StoreError::from).and_then(|(_, v)| decode(&v)))
+            .collect()
+    }
+
+    pub fn job(&self, job: u64) -> Result<Option<JobRecord>> {
+        self.spool.get(job.to_be_bytes())?.map(|v| decode(&v)).transpose()
+    }
+
+    pub fn last_backup_hint(path: &Path) -> String {
+        std::fs::read_to_string(path.join(LAST_BACKUP_FILE))
+            .map(|s| s.trim().to_string())
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "<your last backup file> (no backup was recorded)".into())
+    }
+
+    pub fn record_backup(&self, file: &Path) {
+        let _ = std::fs::write(self.path.join(LAST_BACKUP_FILE), file.display().to_string());
+    }
+}
+
+fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(ref io)
+            if io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("lock") =>
+        {
+            StoreError::Locked {
+                path: path.to_path_buf(),
+            }
+        }
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            StoreError::Unusable {
+                path: path.to_path_buf(),
+                detail: io.to_string(),
+            }
+        }
+        sled::Error::Corruption { .. } | sled::Error::Unsupported(_) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+            backup: Store::last_backup_hint(path),
+        },
+        other => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: other.to_string(),
+            backup: Store::last_backup_hint(path),
+        },
+    }
+}
+
+pub fn be_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    let n = b.len().min(8);
+    a[8 - n..].copy_from_slice(&b[b.len() - n..]);
+    u64::from_be_bytes(a)
+}
+
+pub fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("our own records always serialize")
+}
+
+pub fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+pub fn date_key(date: &str, id: &OrderId) -> Vec<u8> {
+    let mut k = date.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(id.0.as_bytes());
+    k
+}

@@ -1,0 +1,100 @@
+//! Helpers shared by the integration tests: a store in a temp dir with an engine.
+#![allow(dead_code)]
+
+use passline::domain::*;
+use passline::engine::{Engine, EngineConfig, EngineHandle, FixedClock};
+use passline::print::route::Routes;
+use passline::store::Store;
+use std::sync::Arc;
+
+pub struct TestStore {
+    pub dir: tempfile::TempDir,
+    pub engine: Option<Engine>,
+    pub clock: Arc<FixedClock>,
+    pub rules: Rules,
+    pub routes: Routes,
+}
+
+impl TestStore {
+    pub fn new(rules: Rules) -> TestStore {
+        Self::with_routes(rules, Routes::default())
+    }
+
+    pub fn with_routes(rules: Rules, routes: Routes) -> TestStore {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00"));
+        let mut t = TestStore {
+            dir,
+            engine: None,
+            clock,
+            rules,
+            routes,
+        };
+        t.start();
+        t
+    }
+
+    pub fn start(&mut self) {
+        let store = Store::open(self.dir.path(), 4 << 20).expect("open store");
+        let cfg = EngineConfig {
+            rules: self.rules,
+            routes: self.routes.clone(),
+            tz: chrono_tz::Asia::Shanghai,
+            clock: self.clock.clone(),
+        };
+        self.engine = Some(Engine::start(store, cfg).expect("start engine"));
+    }
+
+    pub fn restart(&mut self) {
+        if let Some(e) = self.engine.take() {
+            e.shutdown();
+        }
+        self.start();
+    }
+
+    pub fn h(&self) -> EngineHandle {
+        self.engine.as_ref().expect("engine running").handle()
+    }
+
+    pub fn add_staff(&self, id: &str, name: &str, role: Role, pin: &str) {
+        self.h()
+            .execute_blocking(
+                None,
+                Command::AddStaff {
+                    staff_id: id.into(),
+                    name: name.into(),
+                    role,
+                    pin: pin.into(),
+                },
+            )
+            .expect("add staff");
+    }
+
+    pub fn demo_staff(&self) {
+        self.add_staff("01", "王芳", Role::Cashier, "1234");
+        self.add_staff("21", "李强", Role::Kitchen, "2222");
+        self.add_staff("90", "张经理", Role::Manager, "9090");
+    }
+}
+
+pub fn order(id: &str, due: i64) -> Order {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "pickup_no": "A001", "table": "12", "channel": "wechat_mini",
+        "dining": "dine_in", "placed_at": "2026-11-25T12:01:05+08:00", "currency": "CNY",
+        "amount_due": due, "note": "",
+        "items": [
+            {"line":1,"sku":"GBJD","name":"宫保鸡丁","qty":1,"unit_price":due,"station":"hot",
+             "modifiers":["少辣"],"note":""}
+        ]
+    }))
+    .expect("valid order")
+}
+
+pub fn payment(id: &str, state: &str, amount: i64, tx: Option<&str>) -> PlatformEvent {
+    serde_json::from_value(serde_json::json!({
+        "kind": "payment.updated", "order_id": id, "channel": "wechat",
+        "trade_state": state, "amount": amount, "transaction_id": tx,
+        "error_code": null, "error_message": null, "at": "2026-11-25T12:02:00+08:00"
+    }))
+    .expect("valid payment")
+}
