@@ -1,1 +1,463 @@
-//! Placeholder replaced below.
+//! The TOML config file: every key has a default, so a missing file still
+//! starts; a bad one is reported with its line and what to write instead.
+
+use crate::domain::{CashRounding, FirePolicy, Rules};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub store: StoreSection,
+    pub feed: FeedSection,
+    pub printers: Vec<PrinterSection>,
+    pub ui: UiSection,
+    pub api: ApiSection,
+    pub log: LogSection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            store: StoreSection::default(),
+            feed: FeedSection::default(),
+            printers: Vec::new(),
+            ui: UiSection::default(),
+            api: ApiSection::default(),
+            log: LogSection::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSection {
+    pub id: String,
+    pub name: String,
+    pub fire: FirePolicy,
+    pub data_dir: PathBuf,
+    pub cash_rounding: CashRounding,
+    pub timezone: String,
+    /// sled's page cache in MiB (RSS runs a few times this).
+    pub cache_mib: u64,
+    /// Print a receipt when a payment is settled in the store.
+    pub receipt_on_settle: bool,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            id: "S001".into(),
+            name: "passline".into(),
+            fire: FirePolicy::OnPayment,
+            data_dir: default_data_dir(),
+            cash_rounding: CashRounding::Fen,
+            timezone: "Asia/Shanghai".into(),
+            cache_mib: 4,
+            receipt_on_settle: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedSection {
+    /// `ws://…` or `wss://…`; empty runs offline.
+    pub url: String,
+    pub token: Option<String>,
+    pub token_file: Option<PathBuf>,
+    pub device_id: String,
+}
+
+impl Default for FeedSection {
+    fn default() -> Self {
+        FeedSection {
+            url: String::new(),
+            token: None,
+            token_file: None,
+            device_id: "box-1".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterSection {
+    pub name: String,
+    pub profile: String,
+    /// `tcp://host:9100`, `file:/dev/usb/lp0`, `serial:/dev/ttyUSB0?baud=9600`.
+    pub connect: String,
+    #[serde(default)]
+    pub stations: Vec<String>,
+    #[serde(default)]
+    pub receipts: bool,
+    #[serde(default)]
+    pub drawer: bool,
+    /// Shown on screen ("厨房打印机"); defaults to the name.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiSection {
+    /// `zh` (简体中文) or `en`.
+    pub language: Language,
+    /// A theme name from `themes/` (`default`, `light`, `kitchen`) or a path.
+    pub theme: String,
+    /// A card turns amber after this many minutes, red after `late_minutes`.
+    pub warn_minutes: u32,
+    pub late_minutes: u32,
+    /// A `paying` order open this long needs a person.
+    pub paying_alert_seconds: u32,
+    /// Stations shown on this screen's rail (empty: all).
+    pub stations: Vec<String>,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        UiSection {
+            language: Language::Zh,
+            theme: "default".into(),
+            warn_minutes: 5,
+            late_minutes: 10,
+            paying_alert_seconds: 90,
+            stations: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Zh,
+    En,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSection {
+    pub listen: String,
+    pub token: Option<String>,
+    pub token_file: Option<PathBuf>,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        ApiSection {
+            listen: "127.0.0.1:7878".into(),
+            token: None,
+            token_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSection {
+    /// Log directory; defaults to `<data_dir>/logs`.
+    pub dir: Option<PathBuf>,
+    /// `info`, `debug`, … (tracing's filter syntax).
+    pub level: String,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            dir: None,
+            level: "info".into(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Ok(x) = std::env::var("XDG_DATA_HOME") {
+        if !x.is_empty() {
+            return PathBuf::from(x).join("passline");
+        }
+    }
+    match std::env::var("HOME") {
+        Ok(h) if !h.is_empty() => PathBuf::from(h).join(".local/share/passline"),
+        _ => PathBuf::from("/var/lib/passline"),
+    }
+}
+
+/// A config problem, with where it is and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Config {
+    /// Where the config comes from: `--config`, else `$PASSLINE_CONFIG`, else
+    /// `$XDG_CONFIG_HOME/passline/config.toml` (`~/.config/...`).
+    pub fn locate(flag: Option<&Path>) -> Option<PathBuf> {
+        if let Some(p) = flag {
+            return Some(p.to_path_buf());
+        }
+        if let Ok(p) = std::env::var("PASSLINE_CONFIG") {
+            if !p.is_empty() {
+                return Some(PathBuf::from(p));
+            }
+        }
+        let base = std::env::var("XDG_CONFIG_HOME")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var("HOME").ok().map(|h| PathBuf::from(h).join(".config")))?;
+        Some(base.join("passline/config.toml"))
+    }
+
+    /// Loads the config. A missing file at the default place gives the
+    /// defaults; a missing file named explicitly is an error.
+    pub fn load(flag: Option<&Path>) -> Result<(Config, Option<PathBuf>), Vec<ConfigError>> {
+        let Some(path) = Config::locate(flag) else {
+            return Ok((Config::default(), None));
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let mut c = Config::parse(&text, &path.display().to_string())?;
+                if let Some(dir) = path.parent() {
+                    c.resolve_relative(dir);
+                }
+                Ok((c, Some(path)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && flag.is_none() => {
+                Ok((Config::default(), None))
+            }
+            Err(e) => Err(vec![ConfigError {
+                file: path.display().to_string(),
+                line: 0,
+                message: format!("cannot read it ({e}): check the path given to --config"),
+            }]),
+        }
+    }
+
+    /// Relative paths in the file are relative to the file's folder.
+    fn resolve_relative(&mut self, dir: &Path) {
+        if self.store.data_dir.is_relative() {
+            self.store.data_dir = dir.join(&self.store.data_dir);
+        }
+        if let Some(t) = &self.feed.token_file {
+            if t.is_relative() {
+                self.feed.token_file = Some(dir.join(t));
+            }
+        }
+        if let Some(t) = &self.api.token_file {
+            if t.is_relative() {
+                self.api.token_file = Some(dir.join(t));
+            }
+        }
+    }
+
+    /// Parses and checks a config text; every error found, with its line.
+    pub fn parse(text: &str, file: &str) -> Result<Config, Vec<ConfigError>> {
+        let c: Config = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            vec![ConfigError {
+                file: file.to_string(),
+                line,
+                message: explain_toml(e.message()),
+            }]
+        })?;
+        let errors = c.check(text, file);
+        if errors.is_empty() {
+            Ok(c)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Checks what the types cannot: a known time zone, stations routed to
+    /// printers, unique printer names, a feed URL that can be dialled.
+    pub fn check(&self, text: &str, file: &str) -> Vec<ConfigError> {
+        let mut errs = Vec::new();
+        let mut err = |key: &str, message: String| {
+            errs.push(ConfigError {
+                file: file.to_string(),
+                line: line_of(text, key),
+                message,
+            })
+        };
+        if self.store.timezone.parse::<chrono_tz::Tz>().is_err() {
+            err(
+                "timezone",
+                format!(
+                    "timezone `{}` is not a time zone: write an IANA name like \"Asia/Shanghai\"",
+                    self.store.timezone
+                ),
+            );
+        }
+        if self.store.id.trim().is_empty() {
+            err("id", "store id is empty: write the platform's id, like \"S001\"".into());
+        }
+        if self.store.cache_mib == 0 || self.store.cache_mib > 512 {
+            err(
+                "cache_mib",
+                format!("cache_mib = {} is out of range: write 1 to 512 (4 is plenty)", self.store.cache_mib),
+            );
+        }
+        if !self.feed.url.is_empty()
+            && !(self.feed.url.starts_with("ws://") || self.feed.url.starts_with("wss://"))
+        {
+            err(
+                "url",
+                format!(
+                    "feed url `{}` must start with ws:// or wss://, like \"wss://platform.example/v1/stores/S001/feed\"",
+                    self.feed.url
+                ),
+            );
+        }
+        let mut names = std::collections::HashSet::new();
+        for p in &self.printers {
+            if !names.insert(p.name.as_str()) {
+                err(&format!("\"{}\"", p.name), format!("printer name `{}` is used twice: give each printer its own name", p.name));
+            }
+            if !(p.connect.starts_with("tcp://")
+                || p.connect.starts_with("file:")
+                || p.connect.starts_with("serial:")
+                || p.connect.starts_with("virtual:"))
+            {
+                err(
+                    &p.connect,
+                    format!(
+                        "printer `{}`: connect `{}` is not understood: write tcp://HOST:9100, file:/dev/usb/lp0 or serial:/dev/ttyUSB0?baud=9600",
+                        p.name, p.connect
+                    ),
+                );
+            }
+        }
+        errs
+    }
+
+    /// Stations the console knows of (from the menu or the platform) that no
+    /// printer claims: `config check` reports each as an error.
+    pub fn unrouted_stations<'a>(&self, stations: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        if self.printers.is_empty() {
+            return Vec::new();
+        }
+        stations
+            .into_iter()
+            .filter(|s| !self.printers.iter().any(|p| p.stations.iter().any(|x| x == s)))
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn rules(&self) -> Rules {
+        Rules {
+            fire: self.store.fire,
+            cash_rounding: self.store.cash_rounding,
+        }
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.store
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+
+    pub fn routes(&self) -> crate::print::route::Routes {
+        crate::print::route::Routes {
+            printers: self
+                .printers
+                .iter()
+                .map(|p| crate::print::route::PrinterRoute {
+                    name: p.name.clone(),
+                    stations: p.stations.clone(),
+                    receipts: p.receipts,
+                    drawer: p.drawer,
+                })
+                .collect(),
+            receipt_on_settle: self.store.receipt_on_settle,
+        }
+    }
+}
+
+/// The first line that mentions `key` (1-based), or 0.
+fn line_of(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(key))
+        .map(|i| i + 1)
+        .unwrap_or(0)
+}
+
+fn explain_toml(msg: &str) -> String {
+    let msg = msg.trim().replace('\n', " ");
+    if msg.contains("unknown field") {
+        format!("{msg}; remove it or fix its spelling")
+    } else if msg.contains("unknown variant") {
+        format!("{msg}; write one of those values")
+    } else if msg.contains("invalid type") {
+        format!("{msg}; quote text like \"S001\", write numbers bare")
+    } else {
+        msg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_error(text: &str) -> ConfigError {
+        let errs = Config::parse(text, "config.toml").expect_err("should be refused");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        errs[0].clone()
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        let c = Config::parse("", "config.toml").expect("empty is fine");
+        assert_eq!(c.store.fire, FirePolicy::OnPayment);
+        assert_eq!(c.store.cash_rounding, CashRounding::Fen);
+        assert_eq!(c.ui.warn_minutes, 5);
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let c = Config::parse(
+            "[store]\nid = \"S001\"\nname = \"老王面馆\"\nfire = \"on_order\"\ndata_dir = \"/var/lib/passline\"\ncash_rounding = \"jiao\"\ntimezone = \"Asia/Shanghai\"\n",
+            "config.toml",
+        )
+        .expect("valid");
+        assert_eq!(c.store.name, "老王面馆");
+        assert_eq!(c.store.fire, FirePolicy::OnOrder);
+        assert_eq!(c.store.cash_rounding, CashRounding::Jiao);
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_line() {
+        let e = one_error("[store]\nid = \"S001\"\ncache_mib = \"big\"\n");
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_key_names_its_line_and_the_fix() {
+        let e = one_error("[store]\nfier = \"on_order\"\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("unknown field `fier`"), "{e}");
+        assert!(e.message.contains("fix its spelling"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_fire_policy_lists_the_good_ones() {
+        let e = one_error("[store]\nfire = \"on_pay\"\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("on_payment") && e.message.contains("on_order"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_timezone_says_what_to_write() {
+        let e = one_error("[store]\ntimezone = \"Beijing\"\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("Asia/Shanghai"), "{e}");
+    }
+}

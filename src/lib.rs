@@ -8,10 +8,17 @@
 //! - `engine`: the only writer: checks each command against the state,
 //!   commits its events with projections, outbox and spool in one sled
 //!   transaction, flushes (group commit), then publishes.
+//! - `print`: which printer prints what (`route`) and the spooled documents (`job`).
 //! - `config`: the TOML config file, with line-numbered errors.
+//! - `export`: the JSON shape of an order for `export` and `ctl`.
+//! - `cli`: the commands that work on the store directly.
+//! - `logging`: tracing to a file, never to the terminal.
 
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod export;
+pub mod logging;
 pub mod print;
 pub mod store;

@@ -1,1 +1,99 @@
-fn main() {}
+//! passline's command line: argument parsing only; the work is in the library.
+
+use clap::{Parser, Subcommand};
+use passline::cli;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "passline", version, about = "A terminal console for restaurants that take orders online")]
+struct Args {
+    /// Config file (else $PASSLINE_CONFIG, else ~/.config/passline/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check the config file and say what to fix.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCmd,
+    },
+    /// Manage staff: ids, names, roles and PINs.
+    Staff {
+        #[command(subcommand)]
+        what: StaffCmd,
+    },
+    /// Print the orders (--json) or the event log (--events) of the store.
+    Export {
+        /// One JSON array, one object per order.
+        #[arg(long, conflicts_with = "events")]
+        json: bool,
+        /// The event log as NDJSON, one event per line.
+        #[arg(long)]
+        events: bool,
+    },
+    /// Copy the whole store to one file.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Replace the store with a backup (the current one is moved aside).
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Report each error with its line and what to write instead.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum StaffCmd {
+    /// Add a staff member (PIN from $PASSLINE_PIN, else asked twice).
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// kitchen, cashier or manager
+        #[arg(long)]
+        role: String,
+    },
+    /// List staff (never their PINs).
+    List,
+    /// Stop a staff member from signing in or approving.
+    Disable { id: String },
+    /// Set a new PIN (from $PASSLINE_PIN, else asked twice).
+    SetPin { id: String },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = args.config.as_deref();
+    let result = match args.command {
+        Cmd::Config { what: ConfigCmd::Check } => cli::config_check(config),
+        Cmd::Staff { what } => match what {
+            StaffCmd::Add { id, name, role } => cli::staff_add(config, &id, &name, &role),
+            StaffCmd::List => cli::staff_list(config),
+            StaffCmd::Disable { id } => cli::staff_disable(config, &id),
+            StaffCmd::SetPin { id } => cli::staff_set_pin(config, &id),
+        },
+        Cmd::Export { json, events } => cli::export(config, json || !events, events),
+        Cmd::Backup { to } => cli::backup(config, &to),
+        Cmd::Restore { from } => cli::restore(config, &from),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("passline: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

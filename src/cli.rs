@@ -1,0 +1,190 @@
+//! The command-line commands that work on the store directly (with no console
+//! running): config check, staff, export, backup and restore.
+
+use crate::config::Config;
+use crate::domain::{Command, Role, StaffId};
+use crate::engine::{Engine, EngineConfig, EngineError, SystemClock};
+use crate::store::{backup, Store};
+use anyhow::{anyhow, bail, Context};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Loads the config or explains every error found.
+pub fn load_config(flag: Option<&Path>) -> anyhow::Result<Config> {
+    match Config::load(flag) {
+        Ok((c, _)) => Ok(c),
+        Err(errs) => {
+            let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            bail!(
+                "the config has {} error(s):\n  {}\n(run `passline config check` after fixing)",
+                lines.len(),
+                lines.join("\n  ")
+            )
+        }
+    }
+}
+
+pub fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    Ok(Store::open(&cfg.store.data_dir, cfg.store.cache_mib << 20)?)
+}
+
+/// Starts an engine on the configured store (for one-shot commands).
+pub fn start_engine(cfg: &Config) -> anyhow::Result<Engine> {
+    let store = open_store(cfg)?;
+    let tz = cfg.tz();
+    Ok(Engine::start(
+        store,
+        EngineConfig {
+            rules: cfg.rules(),
+            routes: cfg.routes(),
+            tz,
+            clock: Arc::new(SystemClock { tz }),
+        },
+    )?)
+}
+
+pub fn config_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
+    match Config::load(flag) {
+        Ok((c, path)) => {
+            match path {
+                Some(p) if p.exists() => println!("{}: ok", p.display()),
+                _ => println!("no config file found: using the defaults (data in {})", c.store.data_dir.display()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errs) => {
+            for e in &errs {
+                println!("{e}");
+            }
+            println!("{} error(s)", errs.len());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// The PIN from $PASSLINE_PIN, else asked twice on the terminal.
+fn read_pin(who: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("PASSLINE_PIN") {
+        return Ok(p);
+    }
+    let ask = |prompt: &str| -> anyhow::Result<String> {
+        eprint!("{prompt}");
+        std::io::stderr().flush().ok();
+        let mut s = String::new();
+        std::io::stdin().read_line(&mut s).context("reading the PIN")?;
+        Ok(s.trim().to_string())
+    };
+    let a = ask(&format!("PIN for {who} (4 to 8 digits): "))?;
+    let b = ask("the same PIN again: ")?;
+    if a != b {
+        bail!("the two PINs differ: nothing was changed, try again");
+    }
+    Ok(a)
+}
+
+fn run_staff_command(cfg: &Config, cmd: Command) -> anyhow::Result<()> {
+    let engine = start_engine(cfg)?;
+    let res = engine.handle().execute_blocking(None, cmd);
+    engine.shutdown();
+    match res {
+        Ok(_) => Ok(()),
+        Err(EngineError::Refused(r)) => Err(anyhow!("{r}")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn staff_add(flag: Option<&Path>, id: &str, name: &str, role: &str) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    let role = Role::parse(role)
+        .ok_or_else(|| anyhow!("role `{role}` is not known: write kitchen, cashier or manager"))?;
+    let pin = read_pin(id)?;
+    run_staff_command(
+        &cfg,
+        Command::AddStaff {
+            staff_id: StaffId(id.into()),
+            name: name.into(),
+            role,
+            pin,
+        },
+    )?;
+    println!("added {id} {name} ({})", role.as_str());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn staff_list(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    let store = open_store(&cfg)?;
+    for r in store.staff_records()? {
+        println!(
+            "{:<6} {:<10} {:<8} {}",
+            r.staff.id.0,
+            r.staff.name,
+            r.staff.role.as_str(),
+            if r.staff.active { "active" } else { "disabled" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn staff_disable(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    run_staff_command(&cfg, Command::DisableStaff { staff_id: StaffId(id.into()) })?;
+    println!("disabled {id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn staff_set_pin(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    let pin = read_pin(id)?;
+    run_staff_command(&cfg, Command::SetPin { staff_id: StaffId(id.into()), pin })?;
+    println!("PIN changed for {id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn export(flag: Option<&Path>, json: bool, events: bool) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    let store = open_store(&cfg)?;
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    if events {
+        let mut after = 0;
+        loop {
+            let batch = store.events_after(after, 1000)?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            for ev in &batch {
+                serde_json::to_writer(&mut out, ev)?;
+                out.write_all(b"\n")?;
+            }
+        }
+    } else if json {
+        let mut orders = Vec::new();
+        for o in store.all_orders() {
+            orders.push(crate::export::order_json(&o?));
+        }
+        serde_json::to_writer_pretty(&mut out, &orders)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn backup(flag: Option<&Path>, to: &Path) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    let store = open_store(&cfg)?;
+    let n = backup::write(&store, to)?;
+    println!("backed up {n} records to {}", to.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn restore(flag: Option<&Path>, from: &Path) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    let (n, aside) = backup::restore(from, &cfg.store.data_dir, cfg.store.cache_mib << 20)?;
+    match aside {
+        Some(a) => println!("restored {n} records; the previous store was moved to {}", a.display()),
+        None => println!("restored {n} records"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,21 @@
+//! Logs go to a daily file through tracing; the terminal belongs to the TUI.
+
+use std::path::Path;
+use tracing_appender::non_blocking::WorkerGuard;
+
+/// Starts file logging in `dir`. Keep the guard alive until exit so the last
+/// lines are written. Fails quietly (no logs) rather than stopping the till.
+pub fn init(dir: &Path, level: &str) -> Option<WorkerGuard> {
+    std::fs::create_dir_all(dir).ok()?;
+    let appender = tracing_appender::rolling::daily(dir, "passline.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
