@@ -9,6 +9,7 @@
 //!   commits its events with projections, outbox and spool in one sled
 //!   transaction, flushes (group commit), then publishes.
 //! - `print`: which printer prints what (`route`) and the spooled documents (`job`).
+//! - `feed`: the platform protocol, its client and the link status.
 //! - `config`: the TOML config file, with line-numbered errors.
 //! - `export`: the JSON shape of an order for `export` and `ctl`.
 //! - `cli`: the commands that work on the store directly.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod export;
+pub mod feed;
 pub mod logging;
 pub mod print;
 pub mod store;

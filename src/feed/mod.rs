@@ -1,0 +1,3 @@
+//! The store feed: the platform protocol and its client.
+
+pub mod status;
