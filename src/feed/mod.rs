@@ -1,3 +1,7 @@
-//! The store feed: the platform protocol and its client.
+//! The store feed: the platform protocol, its client and the link status.
 
+pub mod client;
+pub mod protocol;
 pub mod status;
+
+pub use client::{run_feed, FeedConfig, FeedTiming};
