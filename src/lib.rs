@@ -14,6 +14,7 @@
 //! - `export`: the JSON shape of an order for `export` and `ctl`.
 //! - `cli`: the commands that work on the store directly.
 //! - `logging`: tracing to a file, never to the terminal.
+//! - `sim`: the platform simulator (`simulate`) for tests, benches and the demo.
 
 pub mod cli;
 pub mod config;
@@ -23,4 +24,5 @@ pub mod export;
 pub mod feed;
 pub mod logging;
 pub mod print;
+pub mod sim;
 pub mod store;

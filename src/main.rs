@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "passline", version, about = "A terminal console for restaurants that take orders online")]
+#[command(
+    name = "passline",
+    version,
+    about = "A terminal console for restaurants that take orders online"
+)]
 struct Args {
     /// Config file (else $PASSLINE_CONFIG, else ~/.config/passline/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
@@ -46,6 +50,24 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
     },
+    /// Play the ordering platform on loopback (for tests and demos).
+    Simulate {
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: std::net::SocketAddr,
+        #[arg(long)]
+        token: String,
+        /// lunch-peak, chaos or late-success
+        #[arg(long, default_value = "lunch-peak")]
+        scenario: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Orders per minute (bursts reach 2.5 times this).
+        #[arg(long, value_name = "ORDERS_PER_MIN", default_value_t = 12.0)]
+        rate: f64,
+        /// NDJSON file that keeps the events, so a restart replays them.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -78,7 +100,9 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let config = args.config.as_deref();
     let result = match args.command {
-        Cmd::Config { what: ConfigCmd::Check } => cli::config_check(config),
+        Cmd::Config {
+            what: ConfigCmd::Check,
+        } => cli::config_check(config),
         Cmd::Staff { what } => match what {
             StaffCmd::Add { id, name, role } => cli::staff_add(config, &id, &name, &role),
             StaffCmd::List => cli::staff_list(config),
@@ -88,6 +112,14 @@ fn main() -> ExitCode {
         Cmd::Export { json, events } => cli::export(config, json || !events, events),
         Cmd::Backup { to } => cli::backup(config, &to),
         Cmd::Restore { from } => cli::restore(config, &from),
+        Cmd::Simulate {
+            listen,
+            token,
+            scenario,
+            seed,
+            rate,
+            history,
+        } => cli::simulate(listen, &token, &scenario, seed, rate, history),
     };
     match result {
         Ok(code) => code,

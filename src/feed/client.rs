@@ -180,9 +180,16 @@ pub fn install_crypto() {
 }
 
 /// Runs the feed until `shutdown` turns true (or its sender is dropped).
-pub async fn run_feed(engine: EngineHandle, cfg: FeedConfig, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_feed(engine: EngineHandle, cfg: FeedConfig, shutdown: watch::Receiver<bool>) {
     install_crypto();
-    let counts = tokio::spawn(publish_counts(engine.clone(), cfg.status.clone()));
+    // Both end with this call, so no engine handle outlives it.
+    tokio::select! {
+        _ = publish_counts(engine.clone(), cfg.status.clone()) => {}
+        _ = link_loop(&engine, &cfg, shutdown) => {}
+    }
+}
+
+async fn link_loop(engine: &EngineHandle, cfg: &FeedConfig, mut shutdown: watch::Receiver<bool>) {
     let tz = engine.config().tz;
     let now = move || chrono::Utc::now().with_timezone(&tz).fixed_offset();
     let mut failures: u32 = 0;
@@ -194,7 +201,7 @@ pub async fn run_feed(engine: EngineHandle, cfg: FeedConfig, mut shutdown: watch
         }
         if !unauthorized {
             set_link(
-                &cfg,
+                cfg,
                 LinkState::Connecting {
                     attempt: failures + 1,
                     next_try_secs: 0,
@@ -202,14 +209,14 @@ pub async fn run_feed(engine: EngineHandle, cfg: FeedConfig, mut shutdown: watch
             );
         }
         let started = Instant::now();
-        let ended = Session::run(&engine, &cfg, &mut shutdown).await;
+        let ended = Session::run(engine, cfg, &mut shutdown).await;
         let delay = match ended {
             Ended::Shutdown => break,
             Ended::Unauthorized => {
                 tracing::warn!("feed: the platform refused the token (HTTP 401)");
                 unauthorized = true;
                 failures = failures.saturating_add(1);
-                set_link(&cfg, LinkState::Unauthorized);
+                set_link(cfg, LinkState::Unauthorized);
                 cfg.timing.backoff_max
             }
             Ended::Lost { reason, progress } => {
@@ -224,12 +231,20 @@ pub async fn run_feed(engine: EngineHandle, cfg: FeedConfig, mut shutdown: watch
                 jitter(ceiling)
             }
         };
-        if wait_before_retry(&cfg, delay, failures, unauthorized, down_since, &mut shutdown).await {
+        if wait_before_retry(
+            cfg,
+            delay,
+            failures,
+            unauthorized,
+            down_since,
+            &mut shutdown,
+        )
+        .await
+        {
             break;
         }
     }
-    set_link(&cfg, LinkState::Offline { since: now() });
-    counts.abort();
+    set_link(cfg, LinkState::Offline { since: now() });
 }
 
 fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
@@ -316,7 +331,10 @@ enum Ended {
     Shutdown,
     Unauthorized,
     /// The link went down; `progress` when the session committed something.
-    Lost { reason: String, progress: bool },
+    Lost {
+        reason: String,
+        progress: bool,
+    },
 }
 
 /// One command handed to the engine, in seq order, awaiting durability.
@@ -416,7 +434,8 @@ impl<'a> Session<'a> {
 
     async fn serve(&mut self, mut source: Source, shutdown: &mut watch::Receiver<bool>) -> Ended {
         let timing = self.cfg.timing;
-        let mut ping = tokio::time::interval_at(Instant::now() + timing.ping_every, timing.ping_every);
+        let mut ping =
+            tokio::time::interval_at(Instant::now() + timing.ping_every, timing.ping_every);
         let mut stats = self.engine.stats();
         let mut deadline = Instant::now() + timing.receive_deadline;
         loop {
@@ -487,14 +506,25 @@ impl<'a> Session<'a> {
             Message::Binary(b) => {
                 self.quarantine(QuarantineItem {
                     seq: None,
-                    raw: String::from_utf8_lossy(&b[..b.len().min(protocol::QUARANTINE_KEEP_BYTES)]).into_owned(),
-                    error: format!("binary frame of {} bytes: the protocol uses text frames", b.len()),
+                    raw: String::from_utf8_lossy(
+                        &b[..b.len().min(protocol::QUARANTINE_KEEP_BYTES)],
+                    )
+                    .into_owned(),
+                    error: format!(
+                        "binary frame of {} bytes: the protocol uses text frames",
+                        b.len()
+                    ),
                 });
                 return None;
             }
             Message::Close(frame) => {
-                let why = frame.map(|f| format!("{} {}", f.code, f.reason)).unwrap_or_default();
-                return Some(self.end_after_drain(format!("the platform closed the connection {why}")).await);
+                let why = frame
+                    .map(|f| format!("{} {}", f.code, f.reason))
+                    .unwrap_or_default();
+                return Some(
+                    self.end_after_drain(format!("the platform closed the connection {why}"))
+                        .await,
+                );
             }
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return None,
         };
@@ -516,11 +546,16 @@ impl<'a> Session<'a> {
                 }
                 self.quarantine(q);
             }
-            Decoded::Frame(ServerFrame::Welcome { store_id, last_seq, .. }) => {
+            Decoded::Frame(ServerFrame::Welcome {
+                store_id, last_seq, ..
+            }) => {
                 let cursor = self.next_seq - 1;
                 if store_id != self.cfg.store_id {
                     tracing::error!(%store_id, expected = %self.cfg.store_id, "feed: welcome names another store");
-                    return Some(self.lost(format!("the platform answered for store {store_id}, not {}: check [feed] url", self.cfg.store_id)));
+                    return Some(self.lost(format!(
+                        "the platform answered for store {store_id}, not {}: check [feed] url",
+                        self.cfg.store_id
+                    )));
                 }
                 if last_seq < cursor {
                     tracing::error!(last_seq, cursor, "feed: the platform's last seq is below ours; events it numbers again would be ignored");
@@ -547,7 +582,8 @@ impl<'a> Session<'a> {
     }
 
     fn push(&mut self, ack: Option<u64>, cmd: Command) {
-        self.in_flight.push_back(InFlight::submit(self.engine, ack, cmd));
+        self.in_flight
+            .push_back(InFlight::submit(self.engine, ack, cmd));
     }
 
     fn quarantine(&mut self, q: QuarantineItem) {
@@ -578,7 +614,12 @@ impl<'a> Session<'a> {
         while let Some(f) = self.in_flight.front_mut() {
             let r = match timeout(wait, f.finish()).await {
                 Ok(r) => r,
-                Err(_) => return Err(lost("the engine did not commit in time".into(), self.progress)),
+                Err(_) => {
+                    return Err(lost(
+                        "the engine did not commit in time".into(),
+                        self.progress,
+                    ))
+                }
             };
             let ack = f.ack;
             self.in_flight.pop_front();
@@ -605,7 +646,9 @@ impl<'a> Session<'a> {
                     }
                 }
                 Err(EngineError::Gap { cursor, seq }) => {
-                    return Err(self.lost(format!("engine reports a gap: seq {seq} after {cursor}")));
+                    return Err(
+                        self.lost(format!("engine reports a gap: seq {seq} after {cursor}"))
+                    );
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "feed: the engine could not commit");
@@ -678,8 +721,12 @@ async fn connect(cfg: &FeedConfig) -> Result<Ws, Ended> {
         .as_str()
         .into_client_request()
         .map_err(|e| lost(format!("bad feed url {}: {e}", cfg.url), false))?;
-    let bearer = HeaderValue::from_str(&format!("Bearer {}", cfg.token))
-        .map_err(|_| lost("the feed token has characters a header cannot carry".into(), false))?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", cfg.token)).map_err(|_| {
+        lost(
+            "the feed token has characters a header cannot carry".into(),
+            false,
+        )
+    })?;
     req.headers_mut().insert(AUTHORIZATION, bearer);
     let ws_cfg = WebSocketConfig::default()
         .max_message_size(Some(MAX_WIRE_BYTES))

@@ -96,12 +96,9 @@ pub enum Decoded {
 pub fn decode(text: &str) -> Decoded {
     if text.len() > MAX_FRAME_BYTES {
         return quarantine(
-            seq_in_prefix(text),
+            envelope_seq(text).or_else(|| seq_in_prefix(text)),
             text,
-            format!(
-                "frame of {} bytes is over the 1 MiB limit",
-                text.len()
-            ),
+            format!("frame of {} bytes is over the 1 MiB limit", text.len()),
         );
     }
     let value: serde_json::Value = match serde_json::from_str(text) {
@@ -122,7 +119,11 @@ pub fn decode(text: &str) -> Decoded {
 }
 
 fn decode_event(value: &serde_json::Value, text: &str) -> Decoded {
-    let Some(seq) = value.get("seq").and_then(|s| s.as_u64()).filter(|s| *s >= 1) else {
+    let Some(seq) = value
+        .get("seq")
+        .and_then(|s| s.as_u64())
+        .filter(|s| *s >= 1)
+    else {
         return quarantine(None, text, "event frame without a valid seq".into());
     };
     let Some(event) = value.get("event") else {
@@ -157,9 +158,24 @@ fn truncate(text: &str, max: usize) -> String {
     format!("{}…[{} bytes in all]", &text[..end], text.len())
 }
 
+/// Reads only `type` and `seq` of a frame, skipping the event body (used for
+/// frames too big to decode; the wire layer bounds them at `MAX_WIRE_BYTES`).
+fn envelope_seq(text: &str) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        seq: Option<u64>,
+    }
+    let e: Envelope = serde_json::from_str(text).ok()?;
+    (e.kind.as_deref() == Some("event"))
+        .then_some(e.seq?)
+        .filter(|s| *s >= 1)
+}
+
 /// Reads the seq of an event frame that cannot be parsed whole: `"type":"event"`
-/// and `"seq":N` must both appear in the first 4 KiB at the top level's usual
-/// place (the platform writes them first).
+/// and `"seq":N` must both appear in the first 4 KiB (the platform writes
+/// them first).
 fn seq_in_prefix(text: &str) -> Option<u64> {
     let mut end = text.len().min(4096);
     while !text.is_char_boundary(end) {
@@ -167,13 +183,9 @@ fn seq_in_prefix(text: &str) -> Option<u64> {
     }
     let head = &text[..end];
     let compact: String = head.chars().filter(|c| !c.is_whitespace()).collect();
-    let event_at = compact.find("\"type\":\"event\"")?;
+    compact.find("\"type\":\"event\"")?;
+    // No event body has a `seq` field, so the first one is the frame's.
     let seq_at = compact.find("\"seq\":")?;
-    let inner = compact.find("\"event\":");
-    // The seq must belong to the frame, not to something inside the event.
-    if inner.is_some_and(|i| i < seq_at || i < event_at) {
-        return None;
-    }
     let digits: String = compact[seq_at + 6..]
         .chars()
         .take_while(|c| c.is_ascii_digit())
@@ -199,8 +211,11 @@ mod tests {
 
     #[test]
     fn an_unknown_kind_is_quarantined_with_its_seq() {
-        let text = r#"{"type":"event","seq":9,"event":{"kind":"order.teleported","order_id":"WX1"}}"#;
-        let Decoded::Quarantine(q) = decode(text) else { panic!("must quarantine") };
+        let text =
+            r#"{"type":"event","seq":9,"event":{"kind":"order.teleported","order_id":"WX1"}}"#;
+        let Decoded::Quarantine(q) = decode(text) else {
+            panic!("must quarantine")
+        };
         assert_eq!(q.seq, Some(9));
         assert!(q.error.contains("order.teleported"));
     }
@@ -208,14 +223,26 @@ mod tests {
     #[test]
     fn a_schema_break_keeps_the_seq() {
         let text = r#"{"type":"event","seq":3,"event":{"kind":"payment.updated","order_id":"WX1","amount":"lots"}}"#;
-        let Decoded::Quarantine(q) = decode(text) else { panic!("must quarantine") };
+        let Decoded::Quarantine(q) = decode(text) else {
+            panic!("must quarantine")
+        };
         assert_eq!(q.seq, Some(3));
     }
 
     #[test]
     fn invalid_json_and_unknown_types_never_panic() {
-        for text in ["{", "", "null", "[1,2]", r#"{"type":5}"#, r#"{"type":"teleport","seq":4}"#, "\u{0}\u{ffff}"] {
-            let Decoded::Quarantine(q) = decode(text) else { panic!("{text:?} must quarantine") };
+        for text in [
+            "{",
+            "",
+            "null",
+            "[1,2]",
+            r#"{"type":5}"#,
+            r#"{"type":"teleport","seq":4}"#,
+            "\u{0}\u{ffff}",
+        ] {
+            let Decoded::Quarantine(q) = decode(text) else {
+                panic!("{text:?} must quarantine")
+            };
             assert_eq!(q.seq, None, "{text:?}");
         }
     }
@@ -223,18 +250,36 @@ mod tests {
     #[test]
     fn a_truncated_event_keeps_its_seq_when_readable() {
         let text = r#"{"type":"event","seq":12,"event":{"kind":"order.placed","order":{"id":"#;
-        let Decoded::Quarantine(q) = decode(text) else { panic!("must quarantine") };
+        let Decoded::Quarantine(q) = decode(text) else {
+            panic!("must quarantine")
+        };
         assert_eq!(q.seq, Some(12));
     }
 
     #[test]
     fn an_oversized_frame_is_quarantined_short() {
         let pad = "x".repeat(MAX_FRAME_BYTES + 10);
-        let text = format!(r#"{{"type":"event","seq":5,"event":{{"kind":"order.cancelled","order_id":"WX1","reason":"{pad}"}}}}"#);
-        let Decoded::Quarantine(q) = decode(&text) else { panic!("must quarantine") };
+        let text = format!(
+            r#"{{"type":"event","seq":5,"event":{{"kind":"order.cancelled","order_id":"WX1","reason":"{pad}"}}}}"#
+        );
+        let Decoded::Quarantine(q) = decode(&text) else {
+            panic!("must quarantine")
+        };
         assert_eq!(q.seq, Some(5));
         assert!(q.raw.len() < QUARANTINE_KEEP_BYTES + 100);
         assert!(q.error.contains("1 MiB"));
+    }
+
+    #[test]
+    fn an_oversized_frame_keeps_its_seq_whatever_the_key_order() {
+        let pad = "x".repeat(MAX_FRAME_BYTES);
+        let text = format!(
+            r#"{{"event":{{"kind":"order.cancelled","order_id":"WX1","reason":"{pad}"}},"seq":6,"type":"event"}}"#
+        );
+        let Decoded::Quarantine(q) = decode(&text) else {
+            panic!("must quarantine")
+        };
+        assert_eq!(q.seq, Some(6));
     }
 
     #[test]
@@ -249,6 +294,9 @@ mod tests {
             hello.to_text(),
             r#"{"type":"hello","protocol":1,"store_id":"S001","device_id":"box-1","resume_after":1234}"#
         );
-        assert_eq!(ClientFrame::Ack { seq: 1235 }.to_text(), r#"{"type":"ack","seq":1235}"#);
+        assert_eq!(
+            ClientFrame::Ack { seq: 1235 }.to_text(),
+            r#"{"type":"ack","seq":1235}"#
+        );
     }
 }
