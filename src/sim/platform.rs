@@ -88,6 +88,8 @@ pub struct SimConfig {
     pub faults: WireFaults,
     /// Delay before a reactive answer (collect outcome, late success).
     pub answer_delay: Duration,
+    /// Keep the time from writing each event frame to its ack (benchmarks).
+    pub measure_latency: bool,
 }
 
 impl SimConfig {
@@ -108,6 +110,7 @@ impl SimConfig {
                 WireFaults::none()
             },
             answer_delay: Duration::from_millis(800),
+            measure_latency: false,
         }
     }
 }
@@ -145,6 +148,7 @@ struct Shared {
     /// Bumped to drop every open connection.
     drops: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
+    latency: Mutex<Latency>,
     /// Connections accepted (seeds each one's fault dice).
     accepted: std::sync::atomic::AtomicU64,
 }
@@ -187,6 +191,36 @@ impl Shared {
     fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
         let east8 = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
         chrono::Utc::now().with_timezone(&east8)
+    }
+}
+
+/// Send-to-ack times of event frames (when `measure_latency`).
+#[derive(Default)]
+struct Latency {
+    sent: std::collections::BTreeMap<u64, Instant>,
+    samples: Vec<Duration>,
+}
+
+impl Shared {
+    fn sent(&self, seq: u64) {
+        if self.cfg.measure_latency {
+            let mut l = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+            l.sent.entry(seq).or_insert_with(Instant::now);
+        }
+    }
+
+    fn acked(&self, seq: u64) {
+        {
+            let mut st = self.lock();
+            st.truth.acked = st.truth.acked.max(seq);
+        }
+        if self.cfg.measure_latency {
+            let now = Instant::now();
+            let mut l = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+            let rest = l.sent.split_off(&(seq + 1));
+            let done = std::mem::replace(&mut l.sent, rest);
+            l.samples.extend(done.into_values().map(|t| now - t));
+        }
     }
 }
 
@@ -254,6 +288,7 @@ impl Simulator {
             drops: watch::channel(0).0,
             shutdown: watch::channel(false).0,
             accepted: std::sync::atomic::AtomicU64::new(0),
+            latency: Mutex::new(Latency::default()),
         });
         let tasks = vec![
             tokio::spawn(accept_loop(shared.clone(), listener)),
@@ -297,6 +332,11 @@ impl Simulator {
     /// Adds a frame the console cannot use, with its own seq (tests).
     pub fn push_junk(&self, event: serde_json::Value) -> u64 {
         self.shared.append(None, true, event)
+    }
+
+    /// Send-to-ack times of every acknowledged event frame so far.
+    pub fn ack_latencies(&self) -> Vec<Duration> {
+        self.shared.latency.lock().unwrap_or_else(|e| e.into_inner()).samples.clone()
     }
 
     /// Waits until the console has acknowledged `seq` (false on timeout).
@@ -559,6 +599,7 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr, n: u6
                             return;
                         }
                     }
+                    shared.sent(next - 1);
                     let dup = faults.duplicate > 0.0 && rng.gen_bool(faults.duplicate);
                     for _ in 0..(1 + usize::from(dup)) {
                         if sink.feed(Message::text(&*f)).await.is_err() {
@@ -589,8 +630,7 @@ async fn linger(
     while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(until, source.next()).await {
         if let Message::Text(t) = msg {
             if let Ok(ClientFrame::Ack { seq }) = serde_json::from_str::<ClientFrame>(t.as_str()) {
-                let mut st = shared.lock();
-                st.truth.acked = st.truth.acked.max(seq);
+                shared.acked(seq);
             }
         }
     }
@@ -619,8 +659,7 @@ fn on_client_frame(shared: &Arc<Shared>, text: &str) -> Vec<String> {
     };
     match frame {
         ClientFrame::Ack { seq } => {
-            let mut st = shared.lock();
-            st.truth.acked = st.truth.acked.max(seq);
+            shared.acked(seq);
             Vec::new()
         }
         ClientFrame::Hello { .. } => Vec::new(),

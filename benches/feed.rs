@@ -1,0 +1,162 @@
+//! Feed throughput and latency: events from the simulator through commit to
+//! ack over loopback, against the engine alone (the ceiling).
+//!
+//! `cargo bench --bench feed` (about 30 s). Prints one line per measure;
+//! docs/performance.md ("Feed") keeps the results.
+
+use passline::domain::{CashRounding, Command, FirePolicy, PlatformEvent, Rules};
+use passline::engine::{Committed, Engine, EngineConfig, EngineError, EngineHandle, FixedClock};
+use passline::feed::status::LinkState;
+use passline::feed::{run_feed, FeedConfig, FeedTiming};
+use passline::print::route::Routes;
+use passline::sim::platform::scenario::Planner;
+use passline::sim::platform::{Scenario, SimConfig, Simulator, WireFaults};
+use passline::store::Store;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Waker};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+const EVENTS: u64 = 5000;
+const TOKEN: &str = "bench-token";
+
+fn engine(dir: &std::path::Path) -> Engine {
+    let store = Store::open(dir, 16 << 20).expect("open store");
+    Engine::start(
+        store,
+        EngineConfig {
+            rules: Rules { fire: FirePolicy::OnOrder, cash_rounding: CashRounding::Fen },
+            routes: Routes::default(),
+            tz: chrono_tz::Asia::Shanghai,
+            clock: Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+        },
+    )
+    .expect("start engine")
+}
+
+/// The lunch-peak events, as the platform would number them.
+fn lunch(n: u64) -> Vec<PlatformEvent> {
+    let mut p = Planner::new(Scenario::LunchPeak, 42, 12.0, None);
+    (0..n)
+        .map(|_| {
+            let (_, step) = p.next_step().expect("an endless lunch");
+            serde_json::from_value(step.event(0)).expect("lunch-peak events are valid")
+        })
+        .collect()
+}
+
+type Commit = Pin<Box<dyn Future<Output = Result<Committed, EngineError>> + Send>>;
+
+/// The ceiling: the same events handed to the engine with up to 256 in
+/// flight (as the feed does), no network.
+async fn engine_only(h: &EngineHandle, events: Vec<PlatformEvent>) -> f64 {
+    let start = Instant::now();
+    let mut window: VecDeque<Commit> = VecDeque::new();
+    for (i, event) in events.into_iter().enumerate() {
+        let h2 = h.clone();
+        let mut f: Commit = Box::pin(async move {
+            h2.execute(None, Command::Platform { seq: i as u64 + 1, event }).await
+        });
+        let _ = f.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        window.push_back(f);
+        if window.len() >= 256 {
+            window.pop_front().expect("full").await.expect("commit");
+        }
+    }
+    while let Some(f) = window.pop_front() {
+        f.await.expect("commit");
+    }
+    EVENTS as f64 / start.elapsed().as_secs_f64()
+}
+
+fn feed_cfg(url: &str) -> FeedConfig {
+    FeedConfig::new(url, TOKEN, "S001", "box-1").with_timing(FeedTiming {
+        backoff_initial: Duration::from_millis(10),
+        ..FeedTiming::default()
+    })
+}
+
+async fn through_feed(h: &EngineHandle) -> f64 {
+    let mut cfg = SimConfig::new("127.0.0.1:0".parse().expect("loopback"), TOKEN, Scenario::LunchPeak);
+    cfg.seed = 42;
+    cfg.rate = 6_000_000.0;
+    cfg.max_events = Some(EVENTS);
+    cfg.faults = WireFaults::none();
+    let sim = Simulator::start(cfg).await.expect("simulator");
+    // Let the simulator number everything first: this measures the feed, not the script.
+    while sim.truth().last_seq < EVENTS {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (stop, stopped) = watch::channel(false);
+    let start = Instant::now();
+    let task = tokio::spawn(run_feed(h.clone(), feed_cfg(&sim.url()), stopped));
+    assert!(sim.wait_acked(EVENTS, Duration::from_secs(60)).await, "feed finished");
+    let rate = EVENTS as f64 / start.elapsed().as_secs_f64();
+    let _ = stop.send(true);
+    let _ = task.await;
+    rate
+}
+
+async fn latency_at(h: &EngineHandle, per_sec: u64, secs: u64) -> (Duration, Duration, Duration, usize) {
+    let mut cfg = SimConfig::new("127.0.0.1:0".parse().expect("loopback"), TOKEN, Scenario::Idle);
+    cfg.faults = WireFaults::none();
+    cfg.measure_latency = true;
+    let sim = Simulator::start(cfg).await.expect("simulator");
+    let (stop, stopped) = watch::channel(false);
+    let fc = feed_cfg(&sim.url());
+    let mut status = fc.status();
+    let task = tokio::spawn(run_feed(h.clone(), fc, stopped));
+    while status.borrow_and_update().link != LinkState::Online {
+        let _ = status.changed().await;
+    }
+    let n = per_sec * secs;
+    let events = lunch(n);
+    let every = Duration::from_secs_f64(1.0 / per_sec as f64);
+    let mut tick = tokio::time::interval(every);
+    for ev in events {
+        tick.tick().await;
+        sim.push_event(serde_json::to_value(&ev).expect("event json"));
+    }
+    assert!(sim.wait_acked(n, Duration::from_secs(10)).await);
+    let mut lat = sim.ack_latencies();
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    let _ = stop.send(true);
+    let _ = task.await;
+    (pct(0.5), pct(0.99), *lat.last().expect("samples"), lat.len())
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let d1 = tempfile::tempdir().expect("temp dir");
+        let e1 = engine(d1.path());
+        let ceiling = engine_only(&e1.handle(), lunch(EVENTS)).await;
+        println!("feed/engine_only      {EVENTS} lunch-peak events: {ceiling:>8.0} events/s");
+
+        let d2 = tempfile::tempdir().expect("temp dir");
+        let e2 = engine(d2.path());
+        let feed = through_feed(&e2.handle()).await;
+        println!(
+            "feed/through_loopback {EVENTS} events, commit+ack: {feed:>8.0} events/s ({:.2} of engine-only; target >= 0.70)",
+            feed / ceiling
+        );
+
+        let d3 = tempfile::tempdir().expect("temp dir");
+        let e3 = engine(d3.path());
+        let (p50, p99, max, n) = latency_at(&e3.handle(), 200, 10).await;
+        println!(
+            "feed/latency_200_per_s send->ack over {n} events: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 < 25 ms)",
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+            max.as_secs_f64() * 1e3
+        );
+    });
+}
