@@ -376,3 +376,25 @@ async fn a_late_online_success_after_cash_is_a_double_payment_reported_to_the_pl
     assert!(conflict["transaction_id"].is_string());
     link.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wss_connect_that_fails_its_tls_handshake_retries_without_panicking() {
+    // The simulator speaks plain ws://, so the TLS handshake fails.
+    let sim = simulator(Scenario::Idle, |_| {}).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = start_engine(dir.path());
+    let url = format!("wss://{}/v1/stores/S001/feed", sim.addr());
+    let link = Link::start(engine.handle(), &url, TOKEN);
+    let mut status = link.status.clone();
+    let retried = eventually(Duration::from_secs(3), || {
+        matches!(
+            status.borrow_and_update().link,
+            LinkState::Connecting { attempt: 3.., .. } | LinkState::Offline { .. }
+        )
+    })
+    .await;
+    assert!(retried, "still {:?}", link.status.borrow().link);
+    assert!(!link.task.is_finished(), "the feed task is alive");
+    assert_eq!(sim.truth().connections, 0);
+    link.shutdown().await;
+}

@@ -23,7 +23,8 @@ use crate::engine::{Committed, EngineError, EngineHandle};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
-use std::collections::{HashSet, VecDeque};
+use crate::store::{be_u64, decode, OutboxEntry};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -383,8 +384,8 @@ struct Session<'a> {
     in_flight: VecDeque<InFlight>,
     /// The seq the next new event must carry.
     next_seq: u64,
-    /// Reports sent on this connection (not sent again until a reconnect).
-    sent: HashSet<String>,
+    /// The outbox number of the last report sent on this connection.
+    sent_up_to: u64,
     welcomed: bool,
     progress: bool,
 }
@@ -413,7 +414,7 @@ impl<'a> Session<'a> {
             sink,
             in_flight: VecDeque::new(),
             next_seq: cursor + 1,
-            sent: HashSet::new(),
+            sent_up_to: 0,
             welcomed: false,
             progress: false,
         };
@@ -437,7 +438,11 @@ impl<'a> Session<'a> {
         let mut ping =
             tokio::time::interval_at(Instant::now() + timing.ping_every, timing.ping_every);
         let mut stats = self.engine.stats();
-        let mut deadline = Instant::now() + timing.receive_deadline;
+        // Any frame resets the receive deadline; the timer is only re-armed
+        // when it fires, so a busy link costs no timer work per frame.
+        let mut last_frame = Instant::now();
+        let deadline = tokio::time::sleep(timing.receive_deadline);
+        tokio::pin!(deadline);
         loop {
             let room = self.in_flight.len() < self.cfg.max_in_flight;
             tokio::select! {
@@ -447,7 +452,12 @@ impl<'a> Session<'a> {
                         return Ended::Shutdown;
                     }
                 }
-                _ = tokio::time::sleep_until(deadline) => {
+                _ = &mut deadline => {
+                    let due = last_frame + timing.receive_deadline;
+                    if Instant::now() < due {
+                        deadline.as_mut().reset(due);
+                        continue;
+                    }
                     let _ = self.drain().await;
                     return self.lost(format!("no frame for {} s", timing.receive_deadline.as_secs_f32()));
                 }
@@ -470,12 +480,16 @@ impl<'a> Session<'a> {
                     if r.is_err() {
                         return self.lost("the engine stopped".into());
                     }
+                    let waiting = stats.borrow_and_update().outbox;
+                    if waiting == 0 {
+                        continue;
+                    }
                     if let Err(e) = self.send_outbox().await {
                         return self.lost(e);
                     }
                 }
                 msg = source.next(), if room => {
-                    deadline = Instant::now() + timing.receive_deadline;
+                    last_frame = Instant::now();
                     let msg = match msg {
                         None => return self.end_after_drain("the platform closed the connection".into()).await,
                         Some(Err(e)) => return self.end_after_drain(format!("read failed: {e}")).await,
@@ -671,20 +685,19 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Sends every outbox entry not yet sent on this connection, oldest first.
+    /// Sends every outbox entry not yet sent on this connection, oldest
+    /// first. The outbox is keyed by a rising number, so only entries past the
+    /// last one sent are read.
     async fn send_outbox(&mut self) -> Result<(), String> {
-        let entries = self
-            .engine
-            .outbox()
-            .map_err(|e| format!("cannot read the outbox: {e}"))?;
-        let live: HashSet<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-        self.sent.retain(|id| live.contains(id.as_str()));
         let mut frames = Vec::new();
-        for e in &entries {
-            if self.sent.insert(e.id.clone()) {
-                tracing::debug!(report_id = %e.id, kind = e.report.kind(), order_id = %e.report.order_id(), "feed: report sent");
-                frames.push(Message::text(e.frame().to_string()));
-            }
+        let from = (self.sent_up_to + 1).to_be_bytes();
+        for kv in self.engine.store().outbox.range(from..) {
+            let (key, value) = kv.map_err(|e| format!("cannot read the outbox: {e}"))?;
+            let entry: OutboxEntry =
+                decode(&value).map_err(|e| format!("cannot read the outbox: {e}"))?;
+            self.sent_up_to = be_u64(&key);
+            tracing::debug!(report_id = %entry.id, kind = entry.report.kind(), order_id = %entry.report.order_id(), "feed: report sent");
+            frames.push(Message::text(entry.frame().to_string()));
         }
         self.write(frames).await
     }
@@ -739,5 +752,42 @@ async fn connect(cfg: &FeedConfig) -> Result<Ws, Ended> {
             Err(Ended::Unauthorized)
         }
         Ok(Err(e)) => Err(lost(format!("connect failed: {e}"), false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_delays_double_from_half_a_second_to_thirty() {
+        let t = FeedTiming::default();
+        let secs: Vec<f64> = (0..9).map(|n| t.backoff_ceiling(n).as_secs_f64()).collect();
+        assert_eq!(secs, vec![0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]);
+        assert_eq!(t.backoff_ceiling(1000), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn full_jitter_stays_under_the_ceiling() {
+        for _ in 0..200 {
+            assert!(jitter(Duration::from_millis(500)) <= Duration::from_millis(500));
+        }
+    }
+
+    #[test]
+    fn the_token_comes_from_token_file_when_no_token_is_given() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("token");
+        std::fs::write(&path, "abc123\n").expect("write token");
+        let mut cfg = Config::default();
+        cfg.feed.url = "wss://platform.example/v1/stores/S001/feed".into();
+        cfg.feed.token_file = Some(path);
+        let fc = FeedConfig::from_config(&cfg).expect("valid").expect("feed configured");
+        assert_eq!(fc.token, "abc123");
+        assert_eq!(fc.store_id, "S001");
+        cfg.feed.token_file = Some(dir.path().join("missing"));
+        assert!(matches!(FeedConfig::from_config(&cfg), Err(FeedConfigError::TokenFile { .. })));
+        cfg.feed.url = "http://platform.example".into();
+        assert!(matches!(FeedConfig::from_config(&cfg), Err(FeedConfigError::BadUrl(_))));
     }
 }

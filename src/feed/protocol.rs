@@ -101,6 +101,11 @@ pub fn decode(text: &str) -> Decoded {
             format!("frame of {} bytes is over the 1 MiB limit", text.len()),
         );
     }
+    // The usual case, in one pass: a well-formed frame of a known shape.
+    match serde_json::from_str::<ServerFrame>(text) {
+        Ok(ServerFrame::Event { seq: 0, .. }) | Err(_) => {}
+        Ok(frame) => return Decoded::Frame(frame),
+    }
     let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return quarantine(seq_in_prefix(text), text, format!("not valid JSON: {e}")),
