@@ -398,3 +398,33 @@ async fn a_wss_connect_that_fails_its_tls_handshake_retries_without_panicking() 
     assert_eq!(sim.truth().connections, 0);
     link.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_simulator_replays_the_same_history_and_goes_on() {
+    let sim_dir = tempfile::tempdir().expect("temp dir");
+    let history = sim_dir.path().join("history.ndjson");
+    let sim = simulator(Scenario::LunchPeak, |c| {
+        c.seed = 11;
+        c.rate = FAST;
+        c.max_events = Some(60);
+        c.history = Some(history.clone());
+    })
+    .await;
+    assert!(eventually(Duration::from_secs(5), || sim.truth().last_seq == 60).await);
+    let before = sim.truth();
+    let sim = sim.restart().await.expect("restart");
+    let after = sim.truth();
+    assert_eq!(after.last_seq, 60, "the history was reloaded, not replayed into new seqs");
+    assert_eq!(after.orders, before.orders);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = start_engine(dir.path());
+    let h = engine.handle();
+    let link = Link::start(h.clone(), &sim.url(), TOKEN);
+    assert!(eventually(Duration::from_secs(5), || h.cursor().unwrap_or(0) == 60).await);
+    sim.drop_connections();
+    assert!(eventually(Duration::from_secs(5), || sim.truth().hellos.len() >= 2).await, "reconnected after a drop");
+    assert_eq!(sim.truth().hellos.last().copied(), Some(60));
+    assert_eq!(differences(&h, &sim.truth()), Vec::<String>::new());
+    link.shutdown().await;
+}

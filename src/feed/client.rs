@@ -43,7 +43,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Sink = SplitSink<Ws, Message>;
 type Source = SplitStream<Ws>;
-type Commit = Pin<Box<dyn Future<Output = Result<Committed, EngineError>> + Send>>;
+type Commit<'a> = Pin<Box<dyn Future<Output = Result<Committed, EngineError>> + Send + 'a>>;
 
 /// The link's clocks. Defaults are protocol.md's; tests shorten them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,21 +339,18 @@ enum Ended {
 }
 
 /// One command handed to the engine, in seq order, awaiting durability.
-struct InFlight {
+struct InFlight<'a> {
     /// The seq to acknowledge once durable.
     ack: Option<u64>,
-    commit: Commit,
+    commit: Commit<'a>,
     done: Option<Result<Committed, EngineError>>,
 }
 
-impl InFlight {
+impl<'a> InFlight<'a> {
     /// Hands the command to the engine now (its first poll sends it), so
     /// commands reach the writer in the order they were read.
-    fn submit(engine: &EngineHandle, ack: Option<u64>, cmd: Command) -> InFlight {
-        let mut commit: Commit = Box::pin({
-            let engine = engine.clone();
-            async move { engine.execute(None, cmd).await }
-        });
+    fn submit(engine: &'a EngineHandle, ack: Option<u64>, cmd: Command) -> InFlight<'a> {
+        let mut commit: Commit<'a> = Box::pin(engine.execute(None, cmd));
         let mut cx = Context::from_waker(Waker::noop());
         let done = match commit.as_mut().poll(&mut cx) {
             Poll::Ready(r) => Some(r),
@@ -381,7 +378,9 @@ struct Session<'a> {
     engine: &'a EngineHandle,
     cfg: &'a FeedConfig,
     sink: Sink,
-    in_flight: VecDeque<InFlight>,
+    in_flight: VecDeque<InFlight<'a>>,
+    /// Commands read but not yet handed to the engine.
+    batch: Vec<(Option<u64>, Command)>,
     /// The seq the next new event must carry.
     next_seq: u64,
     /// The outbox number of the last report sent on this connection.
@@ -413,6 +412,7 @@ impl<'a> Session<'a> {
             cfg,
             sink,
             in_flight: VecDeque::new(),
+            batch: Vec::new(),
             next_seq: cursor + 1,
             sent_up_to: 0,
             welcomed: false,
@@ -498,6 +498,20 @@ impl<'a> Session<'a> {
                     if let Some(end) = self.on_message(msg).await {
                         return end;
                     }
+                    // Take every frame already here, then hand them over in
+                    // one burst: the engine commits a burst with one flush.
+                    while self.in_flight.len() + self.batch.len() < self.cfg.max_in_flight {
+                        let Some(msg) = (&mut source).next().now_or_never() else { break };
+                        let msg = match msg {
+                            None => return self.end_after_drain("the platform closed the connection".into()).await,
+                            Some(Err(e)) => return self.end_after_drain(format!("read failed: {e}")).await,
+                            Some(Ok(m)) => m,
+                        };
+                        if let Some(end) = self.on_message(msg).await {
+                            return end;
+                        }
+                    }
+                    self.submit_batch();
                 }
             }
         }
@@ -595,9 +609,15 @@ impl<'a> Session<'a> {
         None
     }
 
+    /// Queues a command; `submit_batch` hands the queue to the engine.
     fn push(&mut self, ack: Option<u64>, cmd: Command) {
-        self.in_flight
-            .push_back(InFlight::submit(self.engine, ack, cmd));
+        self.batch.push((ack, cmd));
+    }
+
+    fn submit_batch(&mut self) {
+        for (ack, cmd) in self.batch.drain(..) {
+            self.in_flight.push_back(InFlight::submit(self.engine, ack, cmd));
+        }
     }
 
     fn quarantine(&mut self, q: QuarantineItem) {
@@ -624,6 +644,7 @@ impl<'a> Session<'a> {
 
     /// Waits for everything in flight and acknowledges it.
     async fn drain(&mut self) -> Result<(), Ended> {
+        self.submit_batch();
         let wait = self.cfg.timing.write_timeout;
         while let Some(f) = self.in_flight.front_mut() {
             let r = match timeout(wait, f.finish()).await {
