@@ -56,18 +56,35 @@ async fn a_console_killed_mid_stream_loses_nothing_acknowledged_and_applies_noth
     assert!(mid, "the child console never got going");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let acked_at_kill = sim.truth().acked;
-    assert!(acked_at_kill < EVENTS, "killed too late to test anything ({acked_at_kill} acked)");
+    assert!(
+        acked_at_kill < EVENTS,
+        "killed too late to test anything ({acked_at_kill} acked)"
+    );
 
     // Restart the console on the same store.
     let engine = start_engine(dir.path());
     let h = engine.handle();
     let cursor = h.cursor().expect("cursor");
-    assert!(cursor >= acked_at_kill, "acknowledged {acked_at_kill} but only {cursor} survived the kill");
+    assert!(
+        cursor >= acked_at_kill,
+        "acknowledged {acked_at_kill} but only {cursor} survived the kill"
+    );
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
-    let done = eventually(Duration::from_secs(20), || h.cursor().unwrap_or(0) >= EVENTS).await;
-    assert!(done, "after the restart the console reached {} of {EVENTS}", h.cursor().unwrap_or(0));
+    let done = eventually(Duration::from_secs(20), || {
+        h.cursor().unwrap_or(0) >= EVENTS
+    })
+    .await;
+    assert!(
+        done,
+        "after the restart the console reached {} of {EVENTS}",
+        h.cursor().unwrap_or(0)
+    );
     let truth = sim.truth();
-    assert_eq!(truth.hellos.last().copied(), Some(cursor), "resumed from what survived");
+    assert_eq!(
+        truth.hellos.last().copied(),
+        Some(cursor),
+        "resumed from what survived"
+    );
     assert_eq!(differences(&h, &truth), Vec::<String>::new());
     let seen = applied_seqs(&h);
     assert_eq!(seen.len() as u64, EVENTS);

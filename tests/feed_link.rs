@@ -414,7 +414,10 @@ async fn a_restarted_simulator_replays_the_same_history_and_goes_on() {
     let before = sim.truth();
     let sim = sim.restart().await.expect("restart");
     let after = sim.truth();
-    assert_eq!(after.last_seq, 60, "the history was reloaded, not replayed into new seqs");
+    assert_eq!(
+        after.last_seq, 60,
+        "the history was reloaded, not replayed into new seqs"
+    );
     assert_eq!(after.orders, before.orders);
 
     let dir = tempfile::tempdir().expect("temp dir");
@@ -423,7 +426,10 @@ async fn a_restarted_simulator_replays_the_same_history_and_goes_on() {
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
     assert!(eventually(Duration::from_secs(5), || h.cursor().unwrap_or(0) == 60).await);
     sim.drop_connections();
-    assert!(eventually(Duration::from_secs(5), || sim.truth().hellos.len() >= 2).await, "reconnected after a drop");
+    assert!(
+        eventually(Duration::from_secs(5), || sim.truth().hellos.len() >= 2).await,
+        "reconnected after a drop"
+    );
     assert_eq!(sim.truth().hellos.last().copied(), Some(60));
     assert_eq!(differences(&h, &sim.truth()), Vec::<String>::new());
     link.shutdown().await;

@@ -20,10 +20,10 @@ use super::status::{FeedStatus, LinkState};
 use crate::config::Config;
 use crate::domain::Command;
 use crate::engine::{Committed, EngineError, EngineHandle};
+use crate::store::{be_u64, decode, OutboxEntry};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
-use crate::store::{be_u64, decode, OutboxEntry};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
@@ -501,7 +501,7 @@ impl<'a> Session<'a> {
                     // Take every frame already here, then hand them over in
                     // one burst: the engine commits a burst with one flush.
                     while self.in_flight.len() + self.batch.len() < self.cfg.max_in_flight {
-                        let Some(msg) = (&mut source).next().now_or_never() else { break };
+                        let Some(msg) = source.next().now_or_never() else { break };
                         let msg = match msg {
                             None => return self.end_after_drain("the platform closed the connection".into()).await,
                             Some(Err(e)) => return self.end_after_drain(format!("read failed: {e}")).await,
@@ -616,7 +616,8 @@ impl<'a> Session<'a> {
 
     fn submit_batch(&mut self) {
         for (ack, cmd) in self.batch.drain(..) {
-            self.in_flight.push_back(InFlight::submit(self.engine, ack, cmd));
+            self.in_flight
+                .push_back(InFlight::submit(self.engine, ack, cmd));
         }
     }
 
@@ -803,12 +804,20 @@ mod tests {
         let mut cfg = Config::default();
         cfg.feed.url = "wss://platform.example/v1/stores/S001/feed".into();
         cfg.feed.token_file = Some(path);
-        let fc = FeedConfig::from_config(&cfg).expect("valid").expect("feed configured");
+        let fc = FeedConfig::from_config(&cfg)
+            .expect("valid")
+            .expect("feed configured");
         assert_eq!(fc.token, "abc123");
         assert_eq!(fc.store_id, "S001");
         cfg.feed.token_file = Some(dir.path().join("missing"));
-        assert!(matches!(FeedConfig::from_config(&cfg), Err(FeedConfigError::TokenFile { .. })));
+        assert!(matches!(
+            FeedConfig::from_config(&cfg),
+            Err(FeedConfigError::TokenFile { .. })
+        ));
         cfg.feed.url = "http://platform.example".into();
-        assert!(matches!(FeedConfig::from_config(&cfg), Err(FeedConfigError::BadUrl(_))));
+        assert!(matches!(
+            FeedConfig::from_config(&cfg),
+            Err(FeedConfigError::BadUrl(_))
+        ));
     }
 }

@@ -336,7 +336,12 @@ impl Simulator {
 
     /// Send-to-ack times of every acknowledged event frame so far.
     pub fn ack_latencies(&self) -> Vec<Duration> {
-        self.shared.latency.lock().unwrap_or_else(|e| e.into_inner()).samples.clone()
+        self.shared
+            .latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .samples
+            .clone()
     }
 
     /// Waits until the console has acknowledged `seq` (false on timeout).
@@ -448,6 +453,8 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr, n: u6
     let token = format!("Bearer {}", shared.cfg.token);
     let verdict = Arc::new(Mutex::new(Hs::Ok));
     let v = verdict.clone();
+    // tungstenite's callback signature: its error is an HTTP response by value.
+    #[allow(clippy::result_large_err)]
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let ok = req
             .headers()
@@ -709,23 +716,19 @@ fn apply_report(shared: &Arc<Shared>, report: &serde_json::Value) {
         "payment.recheck" => {
             let u = {
                 let st = shared.lock();
-                let o = st.truth.orders.get(&order_id);
-                match o {
-                    None => None,
-                    Some(o) => Some(match &o.payment {
-                        Some(p) => p.clone(),
-                        None => PaymentUpdate {
-                            order_id: order_id.clone(),
-                            channel: channel_of(&o.order),
-                            trade_state: TradeState::Notpay,
-                            amount: o.order.amount_due,
-                            transaction_id: None,
-                            error_code: None,
-                            error_message: None,
-                            at: shared.now(),
-                        },
-                    }),
-                }
+                st.truth.orders.get(&order_id).map(|o| match &o.payment {
+                    Some(p) => p.clone(),
+                    None => PaymentUpdate {
+                        order_id: order_id.clone(),
+                        channel: channel_of(&o.order),
+                        trade_state: TradeState::Notpay,
+                        amount: o.order.amount_due,
+                        transaction_id: None,
+                        error_code: None,
+                        error_message: None,
+                        at: shared.now(),
+                    },
+                })
             };
             if let Some(mut u) = u {
                 u.at = shared.now();
