@@ -208,11 +208,7 @@ impl Config {
             .ok()
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var("HOME")
-                    .ok()
-                    .map(|h| PathBuf::from(h).join(".config"))
-            })?;
+            .or_else(|| std::env::var("HOME").ok().map(|h| PathBuf::from(h).join(".config")))?;
         Some(base.join("passline/config.toml"))
     }
 
@@ -300,18 +296,12 @@ impl Config {
             );
         }
         if self.store.id.trim().is_empty() {
-            err(
-                "id",
-                "store id is empty: write the platform's id, like \"S001\"".into(),
-            );
+            err("id", "store id is empty: write the platform's id, like \"S001\"".into());
         }
         if self.store.cache_mib == 0 || self.store.cache_mib > 512 {
             err(
                 "cache_mib",
-                format!(
-                    "cache_mib = {} is out of range: write 1 to 512 (4 is plenty)",
-                    self.store.cache_mib
-                ),
+                format!("cache_mib = {} is out of range: write 1 to 512 (4 is plenty)", self.store.cache_mib),
             );
         }
         if !self.feed.url.is_empty()
@@ -328,13 +318,7 @@ impl Config {
         let mut names = std::collections::HashSet::new();
         for p in &self.printers {
             if !names.insert(p.name.as_str()) {
-                err(
-                    &format!("\"{}\"", p.name),
-                    format!(
-                        "printer name `{}` is used twice: give each printer its own name",
-                        p.name
-                    ),
-                );
+                err(&format!("\"{}\"", p.name), format!("printer name `{}` is used twice: give each printer its own name", p.name));
             }
             if !(p.connect.starts_with("tcp://")
                 || p.connect.starts_with("file:")
@@ -355,21 +339,13 @@ impl Config {
 
     /// Stations the console knows of (from the menu or the platform) that no
     /// printer claims: `config check` reports each as an error.
-    pub fn unrouted_stations<'a>(
-        &self,
-        stations: impl IntoIterator<Item = &'a str>,
-    ) -> Vec<String> {
+    pub fn unrouted_stations<'a>(&self, stations: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         if self.printers.is_empty() {
             return Vec::new();
         }
         stations
             .into_iter()
-            .filter(|s| {
-                !self
-                    .printers
-                    .iter()
-                    .any(|p| p.stations.iter().any(|x| x == s))
-            })
+            .filter(|s| !self.printers.iter().any(|p| p.stations.iter().any(|x| x == s)))
             .map(str::to_string)
             .collect()
     }
@@ -475,10 +451,7 @@ mod tests {
     fn a_bad_fire_policy_lists_the_good_ones() {
         let e = one_error("[store]\nfire = \"on_pay\"\n");
         assert_eq!(e.line, 2);
-        assert!(
-            e.message.contains("on_payment") && e.message.contains("on_order"),
-            "{e}"
-        );
+        assert!(e.message.contains("on_payment") && e.message.contains("on_order"), "{e}");
     }
 
     #[test]

@@ -124,11 +124,7 @@ pub struct OrderState {
 
 impl OrderState {
     pub fn new(order: Order, event_id: u64, at: DateTime<FixedOffset>) -> OrderState {
-        let lines = order
-            .items
-            .iter()
-            .map(|i| (i.line, Kitchen::Waiting))
-            .collect();
+        let lines = order.items.iter().map(|i| (i.line, Kitchen::Waiting)).collect();
         OrderState {
             order,
             lines,
@@ -246,10 +242,7 @@ impl OrderState {
             .collect();
         if live.iter().all(|k| *k == Kitchen::Waiting) {
             Kitchen::Waiting
-        } else if live
-            .iter()
-            .all(|k| matches!(k, Kitchen::Ready | Kitchen::Served))
-        {
+        } else if live.iter().all(|k| matches!(k, Kitchen::Ready | Kitchen::Served)) {
             Kitchen::Ready
         } else {
             Kitchen::Fired

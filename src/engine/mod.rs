@@ -91,17 +91,9 @@ pub(crate) enum Op {
         cmd: Box<Command>,
     },
     /// A print writer is about to send a job (durable first, so a crash mid-send is known).
-    SpoolAttempt {
-        job: u64,
-    },
-    SpoolDone {
-        job: u64,
-    },
-    SpoolFailed {
-        job: u64,
-        error: String,
-        interrupted: bool,
-    },
+    SpoolAttempt { job: u64 },
+    SpoolDone { job: u64 },
+    SpoolFailed { job: u64, error: String, interrupted: bool },
     /// Moves every queued job of one printer to another (a manager approved).
     SpoolMove {
         from: String,
@@ -205,11 +197,7 @@ impl EngineHandle {
     }
 
     /// Executes a command; returns once its events are durable.
-    pub async fn execute(
-        &self,
-        key: Option<String>,
-        cmd: Command,
-    ) -> Result<Committed, EngineError> {
+    pub async fn execute(&self, key: Option<String>, cmd: Command) -> Result<Committed, EngineError> {
         self.send(Op::Command {
             key,
             cmd: Box::new(cmd),
@@ -304,7 +292,12 @@ impl EngineHandle {
     }
 
     pub fn order(&self, id: &OrderId) -> Result<Option<OrderState>, EngineError> {
-        if let Some(o) = self.board.read().unwrap_or_else(|e| e.into_inner()).get(id) {
+        if let Some(o) = self
+            .board
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
             return Ok(Some(o.clone()));
         }
         Ok(self.store.order(id)?)

@@ -295,13 +295,7 @@ impl Writer {
         })
     }
 
-    fn new_job(
-        &mut self,
-        printer: &str,
-        doc: JobDoc,
-        event_id: u64,
-        now: DateTime<FixedOffset>,
-    ) -> JobRecord {
+    fn new_job(&mut self, printer: &str, doc: JobDoc, event_id: u64, now: DateTime<FixedOffset>) -> JobRecord {
         let job = self.next_job;
         self.next_job += 1;
         JobRecord {
@@ -459,10 +453,10 @@ impl Writer {
                     Some(id) => self.load_order(id)?,
                     None => None,
                 };
-                let bodies =
-                    self.cfg
-                        .rules
-                        .store(order.as_ref(), &cmd, &staff, approver.as_ref())?;
+                let bodies = self
+                    .cfg
+                    .rules
+                    .store(order.as_ref(), &cmd, &staff, approver.as_ref())?;
                 self.add_events(&mut w, Actor::Staff { id: staff.id }, bodies, now)?;
             }
         }
@@ -506,11 +500,7 @@ impl Writer {
         };
         tracing::warn!(seq, error = %error, "frame quarantined");
         w.put(QUARANTINE, id.to_be_bytes().to_vec(), encode(&q));
-        w.put(
-            META,
-            "next_quarantine",
-            self.next_quarantine.to_be_bytes().to_vec(),
-        );
+        w.put(META, "next_quarantine", self.next_quarantine.to_be_bytes().to_vec());
         w.quarantine_delta += 1;
         let actor = match seq {
             Some(seq) => Actor::Platform { seq },
@@ -594,11 +584,7 @@ impl Writer {
                     created_at: now,
                 };
                 w.put(OUTBOX, seq.to_be_bytes().to_vec(), encode(&entry));
-                w.put(
-                    OUTBOX_IDS,
-                    rid.clone().into_bytes(),
-                    seq.to_be_bytes().to_vec(),
-                );
+                w.put(OUTBOX_IDS, rid.clone().into_bytes(), seq.to_be_bytes().to_vec());
                 w.put(META, "next_outbox", self.next_outbox.to_be_bytes().to_vec());
                 w.reports.push(rid);
                 w.outbox_delta += 1;
@@ -755,21 +741,15 @@ impl Writer {
     }
 
     fn staff_record(&self, id: &StaffId) -> Result<StaffRecord, EngineError> {
-        self.store.staff_record(&id.0)?.ok_or_else(|| {
-            Refusal::UnknownStaff {
-                staff_id: id.0.clone(),
-            }
-            .into()
-        })
+        self.store
+            .staff_record(&id.0)?
+            .ok_or_else(|| Refusal::UnknownStaff { staff_id: id.0.clone() }.into())
     }
 
     fn active_staff(&self, id: &StaffId) -> Result<Staff, EngineError> {
         let rec = self.staff_record(id)?;
         if !rec.staff.active {
-            return Err(Refusal::StaffDisabled {
-                staff_id: id.0.clone(),
-            }
-            .into());
+            return Err(Refusal::StaffDisabled { staff_id: id.0.clone() }.into());
         }
         Ok(rec.staff)
     }
@@ -779,10 +759,7 @@ impl Writer {
     fn check_pin(&mut self, id: &StaffId, pin: &str) -> Result<Staff, EngineError> {
         let mut rec = self.staff_record(id)?;
         if !rec.staff.active {
-            return Err(Refusal::StaffDisabled {
-                staff_id: id.0.clone(),
-            }
-            .into());
+            return Err(Refusal::StaffDisabled { staff_id: id.0.clone() }.into());
         }
         let now = self.now();
         if let Some(until) = rec.locked_until {
