@@ -6,6 +6,7 @@ pub mod event;
 pub mod money;
 pub mod order;
 pub mod platform;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod staff;

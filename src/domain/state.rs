@@ -442,11 +442,12 @@ impl OrderState {
                 .iter()
                 .position(|s| s.transaction_id.as_ref() == Some(tx))
         });
-        let order: Vec<usize> = match by_id {
-            Some(i) => std::iter::once(i)
-                .chain((0..self.successes.len()).rev().filter(|j| *j != i))
-                .collect(),
-            None => (0..self.successes.len()).rev().collect(),
+        // A refund that names its transaction takes only from that success (a
+        // repeated REFUND notification cannot reach into another payment).
+        let order: Vec<usize> = match (by_id, &update.transaction_id) {
+            (Some(i), _) => vec![i],
+            (None, Some(_)) if !self.successes.is_empty() => Vec::new(),
+            _ => (0..self.successes.len()).rev().collect(),
         };
         for i in order {
             let s = &mut self.successes[i];

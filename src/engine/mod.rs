@@ -86,6 +86,8 @@ pub struct EngineStats {
 pub type Board = BTreeMap<OrderId, OrderState>;
 
 pub(crate) enum Op {
+    /// Finish the batch, flush, and stop (other handles then get `Stopped`).
+    Stop,
     Command {
         key: Option<String>,
         cmd: Box<Command>,
@@ -173,13 +175,12 @@ impl Engine {
         self.handle.clone()
     }
 
-    /// Stops accepting commands once every handle is gone, and waits for the
-    /// writer's last flush.
+    /// Stops the writer after the commands already sent, waits for its last
+    /// flush; later commands from any handle get `EngineError::Stopped`.
     pub fn shutdown(mut self) {
-        let Engine { handle, thread } = &mut self;
-        let (tx, _) = mpsc::channel();
-        handle.tx = tx;
-        if let Some(t) = thread.take() {
+        let (reply, _rx) = oneshot::channel();
+        let _ = self.handle.tx.send(Request { op: Op::Stop, reply });
+        if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }

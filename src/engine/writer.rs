@@ -147,7 +147,13 @@ impl Writer {
                 }
             }
             let mut done = Vec::with_capacity(batch.len());
+            let mut stop = false;
             for req in batch {
+                if matches!(req.op, Op::Stop) || stop {
+                    stop = true;
+                    let _ = req.reply.send(Err(EngineError::Stopped));
+                    continue;
+                }
                 let res = self.process(req.op);
                 done.push((req.reply, res));
             }
@@ -170,6 +176,9 @@ impl Writer {
                 let _ = reply.send(res);
             }
             let _ = self.stats_tx.send(self.stats.clone());
+            if stop {
+                break;
+            }
         }
         if let Err(e) = self.store.db.flush() {
             tracing::error!(error = %e, "final flush failed");
@@ -182,6 +191,7 @@ impl Writer {
 
     fn process(&mut self, op: Op) -> Result<Committed, EngineError> {
         match op {
+            Op::Stop => Err(EngineError::Stopped),
             Op::Command { key, cmd } => {
                 if let Some(k) = &key {
                     if let Some(v) = self.store.idem.get(k.as_bytes())? {
