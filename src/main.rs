@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "passline", version, about = "A terminal console for restaurants that take orders online")]
+#[command(
+    name = "passline",
+    version,
+    about = "A terminal console for restaurants that take orders online"
+)]
 struct Args {
     /// Config file (else $PASSLINE_CONFIG, else ~/.config/passline/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
@@ -78,7 +82,9 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let config = args.config.as_deref();
     let result = match args.command {
-        Cmd::Config { what: ConfigCmd::Check } => cli::config_check(config),
+        Cmd::Config {
+            what: ConfigCmd::Check,
+        } => cli::config_check(config),
         Cmd::Staff { what } => match what {
             StaffCmd::Add { id, name, role } => cli::staff_add(config, &id, &name, &role),
             StaffCmd::List => cli::staff_list(config),

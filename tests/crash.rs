@@ -24,9 +24,13 @@ fn event_for(seq: u64) -> PlatformEvent {
     let placed = seq - (seq - 1) % 3;
     let id = format!("O{placed}");
     match (seq - 1) % 3 {
-        0 => PlatformEvent::OrderPlaced { order: common::order(&id, 5600) },
+        0 => PlatformEvent::OrderPlaced {
+            order: common::order(&id, 5600),
+        },
         1 => common::payment(&id, "PAYERROR", 5600, None),
-        _ if (placed / 3) % 2 == 0 => common::payment(&id, "SUCCESS", 5600, Some(&format!("T{placed}"))),
+        _ if (placed / 3) % 2 == 0 => {
+            common::payment(&id, "SUCCESS", 5600, Some(&format!("T{placed}")))
+        }
         _ => common::payment(&id, "NOTPAY", 5600, None),
     }
 }
@@ -36,7 +40,12 @@ fn settle(id: &OrderId) -> Command {
         order_id: id.clone(),
         staff_id: "01".into(),
         pin: None,
-        tenders: vec![TenderInput { method: Method::Cash, amount: Fen(5600), tendered: Some(Fen(6000)), reference: None }],
+        tenders: vec![TenderInput {
+            method: Method::Cash,
+            amount: Fen(5600),
+            tendered: Some(Fen(6000)),
+            reference: None,
+        }],
     }
 }
 
@@ -58,12 +67,22 @@ fn open_engine(dir: &std::path::Path) -> Engine {
 #[test]
 #[ignore = "started by crash_cycles_lose_and_double_nothing as a child process"]
 fn crash_child() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let engine = open_engine(std::path::Path::new(&dir));
     let h = engine.handle();
     if h.store().staff_record("01").ok().flatten().is_none() {
-        h.execute_blocking(None, Command::AddStaff { staff_id: "01".into(), name: "王芳".into(), role: Role::Cashier, pin: "1234".into() })
-            .expect("staff");
+        h.execute_blocking(
+            None,
+            Command::AddStaff {
+                staff_id: "01".into(),
+                name: "王芳".into(),
+                role: Role::Cashier,
+                pin: "1234".into(),
+            },
+        )
+        .expect("staff");
     }
     let out = std::io::stdout();
     let say = |line: String| {
@@ -88,10 +107,12 @@ fn crash_child() {
         let failed = matches!(&ev, PlatformEvent::PaymentUpdated(u) if u.trade_state == TradeState::Payerror);
         let id = ev.order_id().clone();
         let placed = seq - (seq - 1) % 3;
-        h.execute_blocking(None, Command::Platform { seq, event: ev }).expect("commit");
+        h.execute_blocking(None, Command::Platform { seq, event: ev })
+            .expect("commit");
         say(format!("E {seq}"));
         if failed && (placed / 3) % 2 == 1 {
-            h.execute_blocking(Some(format!("settle-{id}")), settle(&id)).expect("settle");
+            h.execute_blocking(Some(format!("settle-{id}")), settle(&id))
+                .expect("settle");
             say(format!("S {id}"));
         }
     }
@@ -99,7 +120,10 @@ fn crash_child() {
 
 #[test]
 fn crash_cycles_lose_and_double_nothing() {
-    let cycles: usize = std::env::var("PASSLINE_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let cycles: usize = std::env::var("PASSLINE_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     let dir = tempfile::tempdir().expect("dir");
     let exe = std::env::current_exe().expect("test binary");
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -107,7 +131,13 @@ fn crash_cycles_lose_and_double_nothing() {
     let mut acked_settles: BTreeSet<String> = BTreeSet::new();
     for cycle in 0..cycles {
         let mut child = Proc::new(&exe)
-            .args(["--exact", "crash_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -127,22 +157,22 @@ fn crash_cycles_lose_and_double_nothing() {
         let mut seen = 0;
         let life = Duration::from_millis(rng.gen_range(30..250));
         while start.elapsed() < Duration::from_secs(20) {
-            match rx.recv_timeout(Duration::from_millis(10)) {
-                Ok(line) => {
-                    seen += 1;
-                    if let Some(n) = line.strip_prefix("E ") {
-                        acked_seq = acked_seq.max(n.parse().expect("seq"));
-                    } else if let Some(id) = line.strip_prefix("S ") {
-                        acked_settles.insert(id.to_string());
-                    }
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(10)) {
+                seen += 1;
+                if let Some(n) = line.strip_prefix("E ") {
+                    acked_seq = acked_seq.max(n.parse().expect("seq"));
+                } else if let Some(id) = line.strip_prefix("S ") {
+                    acked_settles.insert(id.to_string());
                 }
-                Err(_) => {}
             }
             if seen > 0 && start.elapsed() > life {
                 break;
             }
         }
-        assert!(seen > 0, "cycle {cycle}: the child acknowledged nothing in 20 s");
+        assert!(
+            seen > 0,
+            "cycle {cycle}: the child acknowledged nothing in 20 s"
+        );
         // SIGKILL: no destructors, no flush.
         child.kill().expect("kill");
         let _ = child.wait();
@@ -156,13 +186,20 @@ fn crash_cycles_lose_and_double_nothing() {
         let _ = reader.join();
         check_store(dir.path(), acked_seq, &acked_settles, cycle);
     }
-    assert!(acked_seq > 20, "too little work to mean anything: {acked_seq}");
+    assert!(
+        acked_seq > 20,
+        "too little work to mean anything: {acked_seq}"
+    );
 }
 
 fn check_store(dir: &std::path::Path, acked_seq: u64, settles: &BTreeSet<String>, cycle: usize) {
-    let store = Store::open(dir, 4 << 20).unwrap_or_else(|e| panic!("cycle {cycle}: store does not open: {e}"));
+    let store = Store::open(dir, 4 << 20)
+        .unwrap_or_else(|e| panic!("cycle {cycle}: store does not open: {e}"));
     let cursor = store.cursor().expect("cursor");
-    assert!(cursor >= acked_seq, "cycle {cycle}: acknowledged seq {acked_seq} lost (cursor {cursor})");
+    assert!(
+        cursor >= acked_seq,
+        "cycle {cycle}: acknowledged seq {acked_seq} lost (cursor {cursor})"
+    );
     let log = store.events_after(0, usize::MAX).expect("log");
     for (i, ev) in log.iter().enumerate() {
         assert_eq!(ev.id, i as u64 + 1, "cycle {cycle}: the log has a gap");
@@ -170,25 +207,49 @@ fn check_store(dir: &std::path::Path, acked_seq: u64, settles: &BTreeSet<String>
     let mut placed = BTreeSet::new();
     for ev in &log {
         if let EventBody::OrderPlaced { order } = &ev.body {
-            assert!(placed.insert(order.id.clone()), "cycle {cycle}: {} placed twice", order.id);
+            assert!(
+                placed.insert(order.id.clone()),
+                "cycle {cycle}: {} placed twice",
+                order.id
+            );
         }
     }
     let expected_orders = cursor.div_ceil(3);
-    assert_eq!(placed.len() as u64, expected_orders, "cycle {cycle}: orders vs cursor {cursor}");
+    assert_eq!(
+        placed.len() as u64,
+        expected_orders,
+        "cycle {cycle}: orders vs cursor {cursor}"
+    );
     let rebuilt = fold(&log);
     for (id, st) in &rebuilt {
         let stored = store.order(id).expect("read").expect("stored projection");
-        assert_eq!(&stored, st, "cycle {cycle}: projection of {id} differs from the log");
+        assert_eq!(
+            &stored, st,
+            "cycle {cycle}: projection of {id} differs from the log"
+        );
         assert!(st.tenders.len() <= 1, "cycle {cycle}: {id} settled twice");
-        assert!(st.successes.len() <= 1, "cycle {cycle}: {id} success counted twice");
+        assert!(
+            st.successes.len() <= 1,
+            "cycle {cycle}: {id} success counted twice"
+        );
     }
     for id in settles {
         let st = &rebuilt[&OrderId(id.clone())];
-        assert_eq!(st.payment(), PaymentSummary::PaidInStore, "cycle {cycle}: acknowledged settlement of {id} lost");
+        assert_eq!(
+            st.payment(),
+            PaymentSummary::PaidInStore,
+            "cycle {cycle}: acknowledged settlement of {id} lost"
+        );
     }
     let outbox = store.outbox_entries().expect("outbox");
     let mut settled_reports = BTreeSet::new();
-    for e in outbox.iter().filter(|e| e.report.kind() == "payment.settled") {
-        assert!(settled_reports.insert(e.report.order_id().clone()), "cycle {cycle}: two settlement reports");
+    for e in outbox
+        .iter()
+        .filter(|e| e.report.kind() == "payment.settled")
+    {
+        assert!(
+            settled_reports.insert(e.report.order_id().clone()),
+            "cycle {cycle}: two settlement reports"
+        );
     }
 }

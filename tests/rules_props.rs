@@ -13,15 +13,33 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Debug, Clone)]
 enum Step {
     Place(u8),
-    Pay { o: u8, state: TradeState, tx: u8, amount: i64 },
-    Refund { o: u8, tx: u8 },
+    Pay {
+        o: u8,
+        state: TradeState,
+        tx: u8,
+        amount: i64,
+    },
+    Refund {
+        o: u8,
+        tx: u8,
+    },
     Cancel(u8),
     AddOn(u8),
-    SettleCash { o: u8, extra: i64 },
-    SettleSplit { o: u8 },
-    StoreRefund { o: u8 },
+    SettleCash {
+        o: u8,
+        extra: i64,
+    },
+    SettleSplit {
+        o: u8,
+    },
+    StoreRefund {
+        o: u8,
+    },
     Void(u8),
-    Resolve { o: u8, refund: bool },
+    Resolve {
+        o: u8,
+        refund: bool,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -123,7 +141,10 @@ impl Day {
         let st = self.orders.get(o).cloned();
         let cashier = staff("01", Role::Cashier);
         let manager = staff("90", Role::Manager);
-        match self.rules.store(st.as_ref(), &cmd, &cashier, Some(&manager)) {
+        match self
+            .rules
+            .store(st.as_ref(), &cmd, &cashier, Some(&manager))
+        {
             Ok(b) => {
                 self.commit(b);
                 true
@@ -147,11 +168,18 @@ impl Day {
                 .expect("order");
                 self.platform(PlatformEvent::OrderPlaced { order });
             }
-            Step::Pay { o, state, tx, amount } => {
+            Step::Pay {
+                o,
+                state,
+                tx,
+                amount,
+            } => {
                 let id = oid(*o);
                 let txid = format!("T{o}{tx}");
                 if *state == TradeState::Success && self.orders.contains_key(&id) {
-                    self.online_by_tx.entry((id.clone(), txid.clone())).or_insert(*amount);
+                    self.online_by_tx
+                        .entry((id.clone(), txid.clone()))
+                        .or_insert(*amount);
                 }
                 self.platform(PlatformEvent::PaymentUpdated(PaymentUpdate {
                     order_id: id,
@@ -167,7 +195,8 @@ impl Day {
             Step::Refund { o, tx } => {
                 let id = oid(*o);
                 let txid = format!("T{o}{tx}");
-                let Some(amount) = self.online_by_tx.get(&(id.clone(), txid.clone())).copied() else {
+                let Some(amount) = self.online_by_tx.get(&(id.clone(), txid.clone())).copied()
+                else {
                     return;
                 };
                 self.refunded_tx.insert((id.clone(), txid.clone()), true);
@@ -188,8 +217,15 @@ impl Day {
             }),
             Step::AddOn(o) => {
                 let id = oid(*o);
-                let Some(st) = self.orders.get(&id) else { return };
-                let line = 10 + *self.addon_lines.entry(id.clone()).and_modify(|n| *n += 1).or_insert(0);
+                let Some(st) = self.orders.get(&id) else {
+                    return;
+                };
+                let line = 10
+                    + *self
+                        .addon_lines
+                        .entry(id.clone())
+                        .and_modify(|n| *n += 1)
+                        .or_insert(0);
                 let due = st.order.amount_due + Fen(1400);
                 let item: Item = serde_json::from_value(serde_json::json!({
                     "line": line, "sku": "NMC", "name": "柠檬茶", "qty": 1, "unit_price": 1400,
@@ -204,7 +240,9 @@ impl Day {
             }
             Step::SettleCash { o, extra } => {
                 let id = oid(*o);
-                let Some(st) = self.orders.get(&id) else { return };
+                let Some(st) = self.orders.get(&id) else {
+                    return;
+                };
                 let due = self.rules.cash_rounding.apply(st.remaining());
                 let cmd = Command::Settle {
                     order_id: id.clone(),
@@ -223,7 +261,9 @@ impl Day {
             }
             Step::SettleSplit { o } => {
                 let id = oid(*o);
-                let Some(st) = self.orders.get(&id) else { return };
+                let Some(st) = self.orders.get(&id) else {
+                    return;
+                };
                 let left = st.remaining();
                 let card = Fen(left.0 / 2);
                 let cash = self.rules.cash_rounding.apply(left - card);
@@ -232,8 +272,18 @@ impl Day {
                     staff_id: StaffId("01".into()),
                     pin: None,
                     tenders: vec![
-                        TenderInput { method: Method::Card, amount: card, tendered: None, reference: Some("slip".into()) },
-                        TenderInput { method: Method::Cash, amount: cash, tendered: Some(cash + Fen(100)), reference: None },
+                        TenderInput {
+                            method: Method::Card,
+                            amount: card,
+                            tendered: None,
+                            reference: Some("slip".into()),
+                        },
+                        TenderInput {
+                            method: Method::Cash,
+                            amount: cash,
+                            tendered: Some(cash + Fen(100)),
+                            reference: None,
+                        },
                     ],
                 };
                 if self.store(&id, cmd) {
@@ -242,12 +292,17 @@ impl Day {
             }
             Step::StoreRefund { o } => {
                 let id = oid(*o);
-                let Some(st) = self.orders.get(&id) else { return };
+                let Some(st) = self.orders.get(&id) else {
+                    return;
+                };
                 let amount = st.store_collected();
                 let cmd = Command::Refund {
                     order_id: id.clone(),
                     staff_id: StaffId("01".into()),
-                    approval: Approval { staff_id: StaffId("90".into()), pin: String::new() },
+                    approval: Approval {
+                        staff_id: StaffId("90".into()),
+                        pin: String::new(),
+                    },
                     amount,
                     method: Method::Cash,
                     reason: "退款".into(),
@@ -261,7 +316,10 @@ impl Day {
                 let cmd = Command::Void {
                     order_id: id.clone(),
                     staff_id: StaffId("01".into()),
-                    approval: Approval { staff_id: StaffId("90".into()), pin: String::new() },
+                    approval: Approval {
+                        staff_id: StaffId("90".into()),
+                        pin: String::new(),
+                    },
                     reason: "顾客走了".into(),
                 };
                 self.store(&id, cmd);
@@ -272,7 +330,10 @@ impl Day {
                 let cmd = Command::ResolveDoublePayment {
                     order_id: id.clone(),
                     staff_id: StaffId("01".into()),
-                    approval: Approval { staff_id: StaffId("90".into()), pin: String::new() },
+                    approval: Approval {
+                        staff_id: StaffId("90".into()),
+                        pin: String::new(),
+                    },
                     refund_in_store: *refund,
                     note: "退现金".into(),
                 };
@@ -289,8 +350,16 @@ impl Day {
 
 fn rules() -> impl Strategy<Value = Rules> {
     (any::<bool>(), any::<bool>()).prop_map(|(on_order, jiao)| Rules {
-        fire: if on_order { FirePolicy::OnOrder } else { FirePolicy::OnPayment },
-        cash_rounding: if jiao { CashRounding::Jiao } else { CashRounding::Fen },
+        fire: if on_order {
+            FirePolicy::OnOrder
+        } else {
+            FirePolicy::OnPayment
+        },
+        cash_rounding: if jiao {
+            CashRounding::Jiao
+        } else {
+            CashRounding::Fen
+        },
     })
 }
 

@@ -101,7 +101,9 @@ pub struct RefundRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderState {
     pub order: Order,
-    /// Kitchen state per item line.
+    /// Kitchen state per item line (stored as `[[line, state], …]` so it
+    /// survives serde's internally tagged enums, which stringify map keys).
+    #[serde(with = "line_pairs")]
     pub lines: BTreeMap<u32, Kitchen>,
     /// The latest applied online payment update.
     pub online: Option<PaymentUpdate>,
@@ -124,7 +126,11 @@ pub struct OrderState {
 
 impl OrderState {
     pub fn new(order: Order, event_id: u64, at: DateTime<FixedOffset>) -> OrderState {
-        let lines = order.items.iter().map(|i| (i.line, Kitchen::Waiting)).collect();
+        let lines = order
+            .items
+            .iter()
+            .map(|i| (i.line, Kitchen::Waiting))
+            .collect();
         OrderState {
             order,
             lines,
@@ -242,7 +248,10 @@ impl OrderState {
             .collect();
         if live.iter().all(|k| *k == Kitchen::Waiting) {
             Kitchen::Waiting
-        } else if live.iter().all(|k| matches!(k, Kitchen::Ready | Kitchen::Served)) {
+        } else if live
+            .iter()
+            .all(|k| matches!(k, Kitchen::Ready | Kitchen::Served))
+        {
             Kitchen::Ready
         } else {
             Kitchen::Fired
@@ -459,5 +468,22 @@ impl OrderState {
                 break;
             }
         }
+    }
+}
+
+mod line_pairs {
+    use super::Kitchen;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<u32, Kitchen>, s: S) -> Result<S::Ok, S::Error> {
+        let v: Vec<(u32, Kitchen)> = m.iter().map(|(k, v)| (*k, *v)).collect();
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<u32, Kitchen>, D::Error> {
+        Ok(Vec::<(u32, Kitchen)>::deserialize(d)?.into_iter().collect())
     }
 }

@@ -1,5 +1,5 @@
 //! Printing: what jobs an event causes (`route`), what a job prints (`job`).
 
 pub mod job;
-pub mod status;
 pub mod route;
+pub mod status;
