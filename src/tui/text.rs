@@ -419,8 +419,8 @@ impl Words {
         match (d, self.chinese) {
             (Dining::DineIn, true) => "堂食",
             (Dining::Takeaway, true) => "外带",
-            (Dining::DineIn, false) => "dine in",
-            (Dining::Takeaway, false) => "takeaway",
+            (Dining::DineIn, false) => "eat in",
+            (Dining::Takeaway, false) => "to go",
         }
     }
 

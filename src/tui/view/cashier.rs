@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 /// Column widths: pickup, table, channel, amount, payment, age; the reason takes the rest.
-const WIDTHS: [usize; 6] = [7, 5, 7, 9, 11, 6];
+const WIDTHS: [usize; 6] = [7, 6, 8, 9, 12, 6];
 
 /// The reason column in plain words.
 pub(super) fn reason(app: &App, st: &OrderState) -> String {
@@ -98,11 +98,12 @@ fn detail_lines(app: &App, st: &OrderState, area: Rect, buf: &mut Buffer) {
     let (w, t) = (app.words, &app.opts.theme);
     let items: Vec<String> = st.order.items.iter().map(|i| format!("{}x{}", i.qty, i.name)).collect();
     let first = format!(
-        " {} {} {} {}: {}  {}",
+        " {} {} {} {} {} {}  {}",
         st.order.pickup_no,
         w.channel(st.order.channel),
         w.due,
         st.effective_due(),
+        w.still_due,
         st.remaining(),
         items.join(" ")
     );

@@ -16,7 +16,7 @@ pub(super) fn settle(app: &App, d: &SettleDialog, area: Rect, buf: &mut Buffer) 
     let Some(st) = app.board.get(&d.order_id) else {
         return;
     };
-    let label = |s: &str| Span::styled(format!(" {} ", pad(s, 10)), Style::new().fg(t.dim));
+    let label = |s: &str| Span::styled(format!(" {} ", pad(s, 12)), Style::new().fg(t.dim));
     let big = Style::new().fg(t.emphasis).add_modifier(Modifier::BOLD);
     let table = st.order.table.as_deref().map(|x| format!(" {}{x}", w.table)).unwrap_or_default();
     let mut lines = vec![Line::from(vec![
@@ -114,7 +114,7 @@ pub(super) fn manager(app: &App, d: &ManagerDialog, area: Rect, buf: &mut Buffer
             Style::new().fg(t.card_fg).bg(t.selected_bg)
         };
         Line::from(vec![
-            Span::styled(format!(" {} ", pad(label, 10)), Style::new().fg(t.dim)),
+            Span::styled(format!(" {} ", pad(label, 12)), Style::new().fg(t.dim)),
             Span::styled(format!(" {value}{} ", if active { "_" } else { " " }), style),
         ])
     };

@@ -65,7 +65,7 @@ pub(super) fn log(app: &App, area: Rect, buf: &mut Buffer) {
         .take(inner.height as usize)
         .map(|l| {
             let name = w.event(l.name);
-            let text = format!("{} {} {} {}", l.at.format("%H:%M:%S"), pad(name, 16), pad(&l.subject, 6), l.detail);
+            let text = format!("{} {} {} {}", l.at.format("%H:%M:%S"), pad(name, 18), pad(&l.subject, 6), l.detail);
             let style = match l.name {
                 "double_payment" | "frame_quarantined" | "pin_rejected" => Style::new().fg(t.late),
                 "payment_updated" if !l.detail.starts_with("SUCCESS") && !l.detail.starts_with("REFUND") => {

@@ -130,7 +130,7 @@ fn printer_spans(app: &App) -> Vec<Span<'static>> {
                 PrinterState::CoverOpen => (w.cover_open.to_string(), t.late),
                 PrinterState::Error(e) => (format!("{} {e}", w.printer_error), t.late),
             };
-            let queue = if p.queued > 0 { format!(" {}{}", p.queued, w.waiting_jobs) } else { String::new() };
+            let queue = if p.queued > 0 { format!("[{}]", p.queued) } else { String::new() };
             Span::styled(format!("  {}:{state}{queue}", p.label), Style::new().fg(color).bg(t.bar_bg))
         })
         .collect()
@@ -184,7 +184,13 @@ fn banner_line(app: &App) -> Option<Line<'static>> {
                 Quarantine(_) => (w.alert_quarantine, w.do_quarantine),
             };
             let style = Style::new().fg(t.alert_fg).bg(t.alert_bg).add_modifier(Modifier::BOLD);
-            let text = format!(" ! {what} {} {}: {todo}  [j]{} ", a.subject, a.detail, w.jump);
+            // Payment reasons already say what to do (from the catalogue).
+            let text = match &a.key {
+                PaymentFailed(_) | PayingTooLong(_) if !a.detail.is_empty() => {
+                    format!(" ! {what} {} {}  [j]{} ", a.subject, a.detail, w.jump)
+                }
+                _ => format!(" ! {what} {} {}: {todo}  [j]{} ", a.subject, a.detail, w.jump),
+            };
             return Some(Line::from(Span::styled(text, style)).style(style));
         }
     }

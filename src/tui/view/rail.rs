@@ -52,7 +52,7 @@ fn card_lines(app: &App, n: usize, st: &OrderState, width: usize, selected: bool
     let mark = if selected { ">" } else { " " };
     let table = st.order.table.as_deref().map(|x| format!(" {}{x}", w.table)).unwrap_or_default();
     let left = format!("{mark}{n} {}{table} {}", st.order.pickup_no, w.dining(st.order.dining));
-    let right = format!("{} ", age(app.now(), st.fired_at.unwrap_or(st.order.placed_at)));
+    let right = format!(" {} ", age(app.now(), st.fired_at.unwrap_or(st.order.placed_at)));
     let room = width.saturating_sub(cols(&right));
     let mut lines = vec![Line::from(Span::styled(format!("{}{right}", pad(&left, room)), title_style))];
     let filter = app.station_filter();
