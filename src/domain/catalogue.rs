@@ -33,6 +33,7 @@ macro_rules! code {
 
 /// Every code the console explains. WeChat Pay codes, Alipay `ACQ.*` codes,
 /// the platform's `TIMEOUT`, and the trade states shown when no code came.
+#[rustfmt::skip]
 pub const CATALOGUE: &[CodeInfo] = &[
     code!("BANKERROR", "银行系统异常", "请顾客换一种方式付款", "bank system error", "ask the customer to pay another way", false),
     code!("NOTENOUGH", "余额不足", "请顾客换卡或换一种方式付款", "balance not enough", "ask the customer to use another card or pay another way", false),
@@ -80,7 +81,9 @@ pub fn reason(code: &str, channel_message: Option<&str>, chinese: bool) -> Strin
                 (Some(m), true) => format!("{m} {code}：请顾客换一种方式付款"),
                 (Some(m), false) => format!("{code} ({m}): ask the customer to pay another way"),
                 (None, true) => format!("未知错误 {code}：请顾客换一种方式付款"),
-                (None, false) => format!("{code} unknown error: ask the customer to pay another way"),
+                (None, false) => {
+                    format!("{code} unknown error: ask the customer to pay another way")
+                }
             }
         }
     }

@@ -48,9 +48,10 @@ pub fn payment_reason(st: &OrderState, chinese: bool) -> Option<String> {
         return Some(catalogue::reason(code, u.error_message.as_deref(), chinese));
     }
     match u.trade_state {
-        TradeState::Closed | TradeState::Revoked | TradeState::Payerror | TradeState::Userpaying => {
-            Some(catalogue::reason(u.trade_state.as_str(), None, chinese))
-        }
+        TradeState::Closed
+        | TradeState::Revoked
+        | TradeState::Payerror
+        | TradeState::Userpaying => Some(catalogue::reason(u.trade_state.as_str(), None, chinese)),
         _ => None,
     }
 }
@@ -111,7 +112,11 @@ pub fn current_causes(
     match &feed.link {
         LinkState::Offline { since } => {
             let t = since.format("%H:%M").to_string();
-            let detail = if chinese { format!("自 {t} 离线") } else { format!("offline since {t}") };
+            let detail = if chinese {
+                format!("自 {t} 离线")
+            } else {
+                format!("offline since {t}")
+            };
             out.push((AlertKey::Feed, String::new(), detail));
         }
         LinkState::Unauthorized => {

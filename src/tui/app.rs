@@ -9,8 +9,8 @@ use super::text::{self, Words};
 use super::theme::Theme;
 use crate::config::{Language, UiSection};
 use crate::domain::{
-    Approval, Command, Event, EventBody, Fen, Kitchen, Method, OrderId, OrderState,
-    PaymentSummary, Refusal, Role, Staff, StaffId, TenderInput,
+    Approval, Command, Event, EventBody, Fen, Kitchen, Method, OrderId, OrderState, PaymentSummary,
+    Refusal, Role, Staff, StaffId, TenderInput,
 };
 use crate::engine::{clock::business_date, Board, Clock, Committed, EngineError, EngineHandle};
 use crate::feed::status::FeedStatus;
@@ -204,12 +204,24 @@ pub struct Effect {
 #[derive(Debug, Clone)]
 pub enum Pending {
     SignIn(StaffId),
-    Bump { pickup: String },
+    Bump {
+        pickup: String,
+    },
     Recall,
-    Serve { pickup: String },
-    Settle { pickup: String, change: Fen },
-    Recheck { pickup: String },
-    Manager { pickup: String, action: ManagerAction },
+    Serve {
+        pickup: String,
+    },
+    Settle {
+        pickup: String,
+        change: Fen,
+    },
+    Recheck {
+        pickup: String,
+    },
+    Manager {
+        pickup: String,
+        action: ManagerAction,
+    },
 }
 
 pub struct App {
@@ -549,13 +561,22 @@ impl App {
     }
 
     /// Lines of an order that this rail shows (cooking or just bumped), in line order.
-    pub fn rail_lines<'a>(&self, st: &'a OrderState, filter: &Option<Vec<String>>) -> Vec<&'a crate::domain::Item> {
+    pub fn rail_lines<'a>(
+        &self,
+        st: &'a OrderState,
+        filter: &Option<Vec<String>>,
+    ) -> Vec<&'a crate::domain::Item> {
         let mut items: Vec<&crate::domain::Item> = st
             .order
             .items
             .iter()
             .filter(|i| filter.as_ref().is_none_or(|f| f.contains(&i.station)))
-            .filter(|i| matches!(st.lines.get(&i.line), Some(Kitchen::Fired) | Some(Kitchen::Ready)))
+            .filter(|i| {
+                matches!(
+                    st.lines.get(&i.line),
+                    Some(Kitchen::Fired) | Some(Kitchen::Ready)
+                )
+            })
             .collect();
         items.sort_by_key(|i| i.line);
         items
@@ -606,7 +627,10 @@ impl App {
                 }
             }
         }
-        let mut v: Vec<(String, u32)> = counts.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+        let mut v: Vec<(String, u32)> = counts
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), n))
+            .collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
     }
@@ -616,11 +640,18 @@ impl App {
     fn find_typed<'a>(&self, typed: &str, among: &[&'a OrderState]) -> Option<&'a OrderState> {
         let n: u64 = typed.parse().ok()?;
         if typed.len() <= 2 {
-            if let Some(st) = usize::try_from(n).ok().and_then(|n| n.checked_sub(1)).and_then(|i| among.get(i)) {
+            if let Some(st) = usize::try_from(n)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| among.get(i))
+            {
                 return Some(st);
             }
         }
-        among.iter().copied().find(|st| pickup_digits(&st.order.pickup_no) == Some(n))
+        among
+            .iter()
+            .copied()
+            .find(|st| pickup_digits(&st.order.pickup_no) == Some(n))
     }
 
     /// What Enter bumps: the typed card or pickup number, else the selected
@@ -734,7 +765,10 @@ impl App {
                         pending: Pending::Bump { pickup },
                     }),
                     None => {
-                        self.note = Some(Note::Refused(format!("{}: {typed}", self.words.no_such_card)));
+                        self.note = Some(Note::Refused(format!(
+                            "{}: {typed}",
+                            self.words.no_such_card
+                        )));
                         None
                     }
                 }
@@ -758,7 +792,10 @@ impl App {
                     st.map(|st| (st.order.id.clone(), st.order.pickup_no.clone()))
                 };
                 let Some((order_id, pickup)) = target else {
-                    self.note = Some(Note::Refused(format!("{}: {typed}", self.words.no_such_card)));
+                    self.note = Some(Note::Refused(format!(
+                        "{}: {typed}",
+                        self.words.no_such_card
+                    )));
                     return None;
                 };
                 Some(Effect {
@@ -780,7 +817,13 @@ impl App {
     pub fn cashier_rows(&self) -> Vec<&OrderState> {
         let now = self.now();
         let mut v: Vec<&OrderState> = self.board.values().collect();
-        v.sort_by_key(|st| (self.cashier_group(st, now), st.order.placed_at, st.order.id.clone()));
+        v.sort_by_key(|st| {
+            (
+                self.cashier_group(st, now),
+                st.order.placed_at,
+                st.order.id.clone(),
+            )
+        });
         v
     }
 
@@ -792,8 +835,10 @@ impl App {
             || alerts::paying_too_long(st, now, self.opts.paying_alert_seconds)
         {
             0
-        } else if matches!(pay, PaymentSummary::Unpaid | PaymentSummary::Paying | PaymentSummary::Failed)
-            && !st.is_closed_by_cancel()
+        } else if matches!(
+            pay,
+            PaymentSummary::Unpaid | PaymentSummary::Paying | PaymentSummary::Failed
+        ) && !st.is_closed_by_cancel()
         {
             1
         } else {
@@ -809,11 +854,13 @@ impl App {
             .unwrap_or(0)
     }
 
-
     fn update_cashier(&mut self, msg: Message) -> Option<Effect> {
         let rows = self.cashier_rows();
         let i = self.cashier_index(&rows);
-        let go = |to: usize| rows.get(to.min(rows.len().saturating_sub(1))).map(|st| st.order.id.clone());
+        let go = |to: usize| {
+            rows.get(to.min(rows.len().saturating_sub(1)))
+                .map(|st| st.order.id.clone())
+        };
         match msg {
             Message::Up => self.cashier_selected = go(i.saturating_sub(1)),
             Message::Down => self.cashier_selected = go(i + 1),
@@ -823,13 +870,21 @@ impl App {
                 let st = rows.get(i)?;
                 let pay = st.payment();
                 if pay.is_paid() || st.is_closed_by_cancel() || st.remaining() == Fen::ZERO {
-                    self.note = Some(Note::Refused(refusal_text(self.words, &Refusal::AlreadyPaid)));
+                    self.note = Some(Note::Refused(refusal_text(
+                        self.words,
+                        &Refusal::AlreadyPaid,
+                    )));
                     return None;
                 }
-                let open = pay == PaymentSummary::Paying || st.online.as_ref().is_some_and(|u| u.outcome_open());
+                let open = pay == PaymentSummary::Paying
+                    || st.online.as_ref().is_some_and(|u| u.outcome_open());
                 self.dialog = Some(Dialog::Settle(SettleDialog {
                     order_id: st.order.id.clone(),
-                    stage: if open { SettleStage::OutcomeOpen } else { SettleStage::Tender },
+                    stage: if open {
+                        SettleStage::OutcomeOpen
+                    } else {
+                        SettleStage::Tender
+                    },
                     method: Method::Cash,
                     input: String::new(),
                     tenders: Vec::new(),
@@ -854,7 +909,9 @@ impl App {
                 let action = if matches!(msg, Message::Void) {
                     ManagerAction::Void
                 } else {
-                    ManagerAction::ResolveDouble { refund_in_store: true }
+                    ManagerAction::ResolveDouble {
+                        refund_in_store: true,
+                    }
                 };
                 self.dialog = Some(Dialog::Manager(ManagerDialog {
                     action,
@@ -886,7 +943,11 @@ impl App {
         if d.method == Method::Cash {
             let rounded = self.engine.config().rules.cash_rounding.apply(left);
             let tendered = typed.unwrap_or(rounded);
-            let amount = if tendered >= rounded { rounded } else { tendered };
+            let amount = if tendered >= rounded {
+                rounded
+            } else {
+                tendered
+            };
             Some((amount, tendered, tendered - amount))
         } else {
             let amount = typed.unwrap_or(left);
@@ -930,14 +991,19 @@ impl App {
     }
 
     fn update_settle(&mut self, mut d: SettleDialog, msg: Message) -> Option<Effect> {
-        let pickup = self.board.get(&d.order_id).map(|st| st.order.pickup_no.clone()).unwrap_or_default();
+        let pickup = self
+            .board
+            .get(&d.order_id)
+            .map(|st| st.order.pickup_no.clone())
+            .unwrap_or_default();
         match (d.stage, msg) {
             (_, Message::Escape) if d.stage == SettleStage::Pin => {
                 d.stage = SettleStage::Tender;
                 d.pin.clear();
             }
             (_, Message::Escape) => return None,
-            (SettleStage::OutcomeOpen, Message::Char('r')) | (SettleStage::OutcomeOpen, Message::Recheck) => {
+            (SettleStage::OutcomeOpen, Message::Char('r'))
+            | (SettleStage::OutcomeOpen, Message::Recheck) => {
                 self.dialog = None;
                 return Some(Effect {
                     cmd: Command::Recheck {
@@ -981,16 +1047,18 @@ impl App {
                 None if !d.tenders.is_empty() && d.input.is_empty() => d.stage = SettleStage::Pin,
                 None => d.error = Some(self.words.bad_amount.to_string()),
             },
-            (SettleStage::Pin, Message::Char(c)) if c.is_ascii_digit() => {
-                if d.pin.len() < 8 {
-                    d.pin.push(c);
-                }
+            (SettleStage::Pin, Message::Char(c)) if c.is_ascii_digit() && d.pin.len() < 8 => {
+                d.pin.push(c);
             }
             (SettleStage::Pin, Message::Backspace) => {
                 d.pin.pop();
             }
             (SettleStage::Pin, Message::Enter) if !d.pin.is_empty() => {
-                let change = d.tenders.iter().filter_map(|t| t.tendered.map(|x| x - t.amount)).sum();
+                let change = d
+                    .tenders
+                    .iter()
+                    .filter_map(|t| t.tendered.map(|x| x - t.amount))
+                    .sum();
                 let cmd = Command::Settle {
                     order_id: d.order_id.clone(),
                     staff_id: self.staff_id(),
@@ -1036,7 +1104,11 @@ impl App {
             }
             Message::Enter if d.field < 2 || d.pin.is_empty() => d.field = (d.field + 1).min(2),
             Message::Enter => {
-                let pickup = self.board.get(&d.order_id).map(|st| st.order.pickup_no.clone()).unwrap_or_default();
+                let pickup = self
+                    .board
+                    .get(&d.order_id)
+                    .map(|st| st.order.pickup_no.clone())
+                    .unwrap_or_default();
                 let approval = Approval {
                     staff_id: StaffId(d.manager_id.clone()),
                     pin: std::mem::take(&mut d.pin),
@@ -1049,13 +1121,15 @@ impl App {
                         approval,
                         reason: d.text.trim().to_string(),
                     },
-                    ManagerAction::ResolveDouble { refund_in_store } => Command::ResolveDoublePayment {
-                        order_id: d.order_id.clone(),
-                        staff_id,
-                        approval,
-                        refund_in_store,
-                        note: d.text.trim().to_string(),
-                    },
+                    ManagerAction::ResolveDouble { refund_in_store } => {
+                        Command::ResolveDoublePayment {
+                            order_id: d.order_id.clone(),
+                            staff_id,
+                            approval,
+                            refund_in_store,
+                            note: d.text.trim().to_string(),
+                        }
+                    }
                 };
                 let action = d.action;
                 self.dialog = Some(Dialog::Manager(d));
@@ -1078,12 +1152,20 @@ impl App {
             Message::Up => self.alerts_selected = self.alerts_selected.saturating_sub(1),
             Message::Down if self.alerts_selected + 1 < n => self.alerts_selected += 1,
             Message::Enter => {
-                if let Some(key) = self.visible_alerts().get(self.alerts_selected).map(|a| a.key.clone()) {
+                if let Some(key) = self
+                    .visible_alerts()
+                    .get(self.alerts_selected)
+                    .map(|a| a.key.clone())
+                {
                     self.jump_to(&key);
                 }
             }
             Message::Acknowledge | Message::Char('x') => {
-                if let Some(key) = self.visible_alerts().get(self.alerts_selected).map(|a| a.key.clone()) {
+                if let Some(key) = self
+                    .visible_alerts()
+                    .get(self.alerts_selected)
+                    .map(|a| a.key.clone())
+                {
                     if let AlertKey::Quarantine(id) = key {
                         self.quarantined.remove(&id);
                         self.acknowledged.insert(key);
@@ -1098,9 +1180,13 @@ impl App {
     fn update_log(&mut self, msg: Message) -> Option<Effect> {
         match msg {
             Message::Up => self.log_scroll = self.log_scroll.saturating_sub(1),
-            Message::Down => self.log_scroll = (self.log_scroll + 1).min(self.log.len().saturating_sub(1)),
+            Message::Down => {
+                self.log_scroll = (self.log_scroll + 1).min(self.log.len().saturating_sub(1))
+            }
             Message::PageUp => self.log_scroll = self.log_scroll.saturating_sub(10),
-            Message::PageDown => self.log_scroll = (self.log_scroll + 10).min(self.log.len().saturating_sub(1)),
+            Message::PageDown => {
+                self.log_scroll = (self.log_scroll + 10).min(self.log.len().saturating_sub(1))
+            }
             _ => {}
         }
         None
@@ -1108,7 +1194,9 @@ impl App {
 
     fn jump_to(&mut self, key: &AlertKey) {
         match key {
-            AlertKey::PaymentFailed(id) | AlertKey::DoublePaid(id) | AlertKey::PayingTooLong(id) => {
+            AlertKey::PaymentFailed(id)
+            | AlertKey::DoublePaid(id)
+            | AlertKey::PayingTooLong(id) => {
                 if self.screens().contains(&Screen::Cashier) {
                     self.screen = Screen::Cashier;
                     self.cashier_selected = Some(id.clone());
@@ -1214,7 +1302,9 @@ impl App {
                     .join(" + ");
             }
             EventBody::FrameQuarantined { error, .. } => detail = error.clone(),
-            EventBody::PinRejected { staff_id, failures, .. } => detail = format!("{staff_id} {failures}/5"),
+            EventBody::PinRejected {
+                staff_id, failures, ..
+            } => detail = format!("{staff_id} {failures}/5"),
             EventBody::OrderCancelled { reason, .. } => detail = reason.clone(),
             EventBody::Voided { reason, .. } => detail = reason.clone(),
             _ => {}
@@ -1250,9 +1340,18 @@ impl App {
                 }
             }
         }
-        if let EventBody::FrameQuarantined { quarantine_id, error, .. } = &ev.body {
-            if !self.acknowledged.contains(&AlertKey::Quarantine(*quarantine_id)) {
-                self.quarantined.insert(*quarantine_id, (ev.at, error.clone()));
+        if let EventBody::FrameQuarantined {
+            quarantine_id,
+            error,
+            ..
+        } = &ev.body
+        {
+            if !self
+                .acknowledged
+                .contains(&AlertKey::Quarantine(*quarantine_id))
+            {
+                self.quarantined
+                    .insert(*quarantine_id, (ev.at, error.clone()));
             }
         }
         self.log_event(ev);
@@ -1277,7 +1376,10 @@ impl App {
                         self.note = Some(Note::Done(format!("{} {}", w.welcome, s.name)));
                         self.signed_in(s);
                     }
-                    None => self.sign_in.message = Some(refusal_text(w, &Refusal::UnknownStaff { staff_id: id.0 })),
+                    None => {
+                        self.sign_in.message =
+                            Some(refusal_text(w, &Refusal::UnknownStaff { staff_id: id.0 }))
+                    }
                 }
             }
             (Pending::SignIn(_), Err(e)) => {
@@ -1285,13 +1387,15 @@ impl App {
                 self.sign_in.pin.clear();
                 self.sign_in.field = SignInField::Pin;
             }
-            (Pending::Bump { pickup }, Ok(_)) => self.note = Some(Note::Done(format!("{pickup} {}", w.bumped))),
+            (Pending::Bump { pickup }, Ok(_)) => {
+                self.note = Some(Note::Done(format!("{pickup} {}", w.bumped)))
+            }
             (Pending::Recall, Ok(c)) => {
                 let pickup = c
                     .events
                     .iter()
                     .find_map(|e| e.body.order_id())
-                    .and_then(|id| self.board.get(id).or_else(|| None))
+                    .and_then(|id| self.board.get(id))
                     .map(|st| st.order.pickup_no.clone())
                     .or_else(|| {
                         c.events.iter().find_map(|e| match &e.body {
@@ -1302,7 +1406,9 @@ impl App {
                     .unwrap_or_default();
                 self.note = Some(Note::Done(format!("{pickup} {}", w.recalled)));
             }
-            (Pending::Serve { pickup }, Ok(_)) => self.note = Some(Note::Done(format!("{pickup} {}", w.served))),
+            (Pending::Serve { pickup }, Ok(_)) => {
+                self.note = Some(Note::Done(format!("{pickup} {}", w.served)))
+            }
             (Pending::Recheck { pickup }, Ok(_)) => {
                 self.note = Some(Note::Done(format!("{pickup} {}", w.recheck_sent)))
             }
@@ -1315,7 +1421,9 @@ impl App {
                 if let Some(Dialog::Settle(d)) = &mut self.dialog {
                     let pin_problem = matches!(
                         e,
-                        EngineError::Refused(Refusal::WrongPin { .. } | Refusal::LockedOut { .. } | Refusal::BadPin)
+                        EngineError::Refused(
+                            Refusal::WrongPin { .. } | Refusal::LockedOut { .. } | Refusal::BadPin
+                        )
                     );
                     if !pin_problem {
                         d.stage = SettleStage::Tender;
@@ -1367,8 +1475,12 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         return r.to_string();
     }
     match r {
-        Refusal::WrongPin { staff_id, failures } => format!("{staff_id} 密码错误(第 {failures} 次, 共 5 次)"),
-        Refusal::LockedOut { staff_id, seconds } => format!("{staff_id} 密码错误 5 次已锁定: 请等 {seconds} 秒"),
+        Refusal::WrongPin { staff_id, failures } => {
+            format!("{staff_id} 密码错误(第 {failures} 次, 共 5 次)")
+        }
+        Refusal::LockedOut { staff_id, seconds } => {
+            format!("{staff_id} 密码错误 5 次已锁定: 请等 {seconds} 秒")
+        }
         Refusal::UnknownStaff { staff_id } => format!("没有工号 {staff_id}: 请核对"),
         Refusal::StaffDisabled { staff_id } => format!("{staff_id} 已停用: 请找经理"),
         Refusal::BadPin => "密码是 4 到 8 位数字".into(),
@@ -1377,8 +1489,12 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         Refusal::NotOnRail => "这张单不在厨房队列上".into(),
         Refusal::NothingToRecall => "没有可召回的单".into(),
         Refusal::ReasonNeeded => "请填写原因".into(),
-        Refusal::OverTender { amount, due, .. } => format!("金额 {amount} 超过还差的 {due}: 请改小"),
-        Refusal::InsufficientCash { tendered, amount } => format!("收到 {tendered} 不够 {amount}: 请再收现金"),
+        Refusal::OverTender { amount, due, .. } => {
+            format!("金额 {amount} 超过还差的 {due}: 请改小")
+        }
+        Refusal::InsufficientCash { tendered, amount } => {
+            format!("收到 {tendered} 不够 {amount}: 请再收现金")
+        }
         Refusal::RefundFirst { collected } => format!("订单已收 {collected}: 请先退款再作废"),
         Refusal::Forbidden { who, .. } => format!("{who} 无权操作: 请找经理"),
         other => other.to_string(),

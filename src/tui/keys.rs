@@ -71,7 +71,9 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         (Screen::Rail, KeyCode::Char(c)) if c.is_ascii_digit() => Some(Message::Char(c)),
         (Screen::Rail, KeyCode::Char('+')) => Some(Message::NextItem),
         (Screen::Rail, KeyCode::Char('-')) => Some(Message::Recall),
-        (Screen::Rail, KeyCode::Char('*')) | (Screen::Rail, KeyCode::Char('/')) => Some(Message::NextStation),
+        (Screen::Rail, KeyCode::Char('*')) | (Screen::Rail, KeyCode::Char('/')) => {
+            Some(Message::NextStation)
+        }
         (Screen::Rail, KeyCode::Char('.')) => Some(Message::Serve),
         (Screen::Cashier, KeyCode::Char('r')) => Some(Message::Recheck),
         (Screen::Cashier, KeyCode::Char('v')) => Some(Message::Void),

@@ -73,7 +73,11 @@ pub async fn run_with(
 /// printers as not yet contacted.
 pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     let cfg = crate::cli::load_config(flag)?;
-    let log_dir = cfg.log.dir.clone().unwrap_or_else(|| cfg.store.data_dir.join("logs"));
+    let log_dir = cfg
+        .log
+        .dir
+        .clone()
+        .unwrap_or_else(|| cfg.store.data_dir.join("logs"));
     let _log = crate::logging::init(&log_dir, &cfg.log.level);
     let engine = crate::cli::start_engine(&cfg)?;
     let (_feed_tx, feed_rx) = watch::channel(FeedStatus::default());

@@ -106,7 +106,10 @@ pub async fn run_app(
             Wake::Resize => Message::Resize,
             Wake::Engine(Ok(ev)) => Message::Engine(ev),
             Wake::Engine(Err(broadcast::error::RecvError::Lagged(n))) => {
-                tracing::warn!(missed = n, "console fell behind the engine: rereading the board");
+                tracing::warn!(
+                    missed = n,
+                    "console fell behind the engine: rereading the board"
+                );
                 Message::Lagged
             }
             Wake::Engine(Err(broadcast::error::RecvError::Closed)) => Message::Quit,

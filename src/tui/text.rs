@@ -238,7 +238,11 @@ pub static ZH: Words = Words {
         ("v", "作废(经理)"),
         ("d", "处理重复付款(经理)"),
     ],
-    keys_alerts: &[("上下", "选择"), ("Enter", "去处理"), ("x", "确认已知(消息类)")],
+    keys_alerts: &[
+        ("上下", "选择"),
+        ("Enter", "去处理"),
+        ("x", "确认已知(消息类)"),
+    ],
     keys_log: &[("上下 PgUp PgDn", "翻看")],
     keys_settle: &[
         ("c k s v o", "现金 刷卡 扫码 券 其他"),
@@ -248,7 +252,12 @@ pub static ZH: Words = Words {
         ("r", "重新查询(线上未定时)"),
         ("Esc", "取消"),
     ],
-    keys_manager: &[("Tab", "下一项"), ("左右", "选择退款方式"), ("Enter", "确认"), ("Esc", "取消")],
+    keys_manager: &[
+        ("Tab", "下一项"),
+        ("左右", "选择退款方式"),
+        ("Enter", "确认"),
+        ("Esc", "取消"),
+    ],
 };
 
 pub static EN: Words = Words {
@@ -353,7 +362,11 @@ pub static EN: Words = Words {
         ("F12", "sign out"),
         ("Ctrl-C", "quit"),
     ],
-    keys_sign_in: &[("0-9", "staff id and PIN"), ("Tab", "next field"), ("Enter", "sign in")],
+    keys_sign_in: &[
+        ("0-9", "staff id and PIN"),
+        ("Tab", "next field"),
+        ("Enter", "sign in"),
+    ],
     keys_rail: &[
         ("digits Enter", "bump: 1-2 digits card no, 3+ pickup no"),
         ("arrows", "select a card"),
@@ -370,7 +383,11 @@ pub static EN: Words = Words {
         ("v", "void (manager)"),
         ("d", "resolve double payment (manager)"),
     ],
-    keys_alerts: &[("Up Down", "select"), ("Enter", "go handle it"), ("x", "acknowledge (messages)")],
+    keys_alerts: &[
+        ("Up Down", "select"),
+        ("Enter", "go handle it"),
+        ("x", "acknowledge (messages)"),
+    ],
     keys_log: &[("Up Down PgUp PgDn", "scroll")],
     keys_settle: &[
         ("c k s v o", "cash card scan voucher other"),
@@ -380,7 +397,12 @@ pub static EN: Words = Words {
         ("r", "re-check (online outcome open)"),
         ("Esc", "cancel"),
     ],
-    keys_manager: &[("Tab", "next field"), ("Left Right", "choose the refund"), ("Enter", "confirm"), ("Esc", "cancel")],
+    keys_manager: &[
+        ("Tab", "next field"),
+        ("Left Right", "choose the refund"),
+        ("Enter", "confirm"),
+        ("Esc", "cancel"),
+    ],
 };
 
 pub fn words(lang: Language) -> &'static Words {

@@ -12,7 +12,8 @@ const LIGHT: &str = include_str!("../../themes/light.toml");
 const KITCHEN: &str = include_str!("../../themes/kitchen.toml");
 
 /// The shipped themes, by name.
-pub const SHIPPED: [(&str, &str); 3] = [("default", DEFAULT), ("light", LIGHT), ("kitchen", KITCHEN)];
+pub const SHIPPED: [(&str, &str); 3] =
+    [("default", DEFAULT), ("light", LIGHT), ("kitchen", KITCHEN)];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Theme {

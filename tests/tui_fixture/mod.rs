@@ -42,7 +42,9 @@ pub fn routes() -> Routes {
     }
 }
 
-fn item(line: u32, sku: &str, name: &str, qty: u32, price: i64, station: &str, mods: &[&str], note: &str) -> serde_json::Value {
+/// One line of an order: (line, sku, dish, qty, unit price in fen, station), modifiers, note.
+fn item(dish: (u32, &str, &str, u32, i64, &str), mods: &[&str], note: &str) -> serde_json::Value {
+    let (line, sku, name, qty, price, station) = dish;
     json!({"line": line, "sku": sku, "name": name, "qty": qty, "unit_price": price,
            "station": station, "modifiers": mods, "note": note})
 }
@@ -59,32 +61,50 @@ impl Lunch {
         );
         t.demo_staff();
         let mut l = Lunch { t, seq: 0 };
-        l.place("WX-001", "A001", Some("12"), "wechat_mini", "dine_in", 0, vec![
-            item(1, "GBJD", "宫保鸡丁", 2, 3800, "hot", &["少辣"], "不要花生"),
-            item(2, "MF", "米饭", 2, 200, "hot", &[], ""),
-        ], "");
+        l.place(
+            0,
+            json!({"id": "WX-001", "pickup_no": "A001", "table": "12", "channel": "wechat_mini", "dining": "dine_in", "note": ""}),
+            vec![
+                item((1, "GBJD", "宫保鸡丁", 2, 3800, "hot"), &["少辣"], "不要花生"),
+                item((2, "MF", "米饭", 2, 200, "hot"), &[], ""),
+            ],
+        );
         l.pay("WX-001", "SUCCESS", 8000, None, Some("tx-001"));
-        l.place("WX-002", "A002", Some("7"), "wechat_mini", "dine_in", 2, vec![
-            item(1, "YXRS", "鱼香肉丝", 1, 3200, "hot", &[], ""),
-            item(2, "SMT", "酸梅汤", 1, 800, "drinks", &["少冰"], ""),
-        ], "");
+        l.place(
+            2,
+            json!({"id": "WX-002", "pickup_no": "A002", "table": "7", "channel": "wechat_mini", "dining": "dine_in", "note": ""}),
+            vec![
+                item((1, "YXRS", "鱼香肉丝", 1, 3200, "hot"), &[], ""),
+                item((2, "SMT", "酸梅汤", 1, 800, "drinks"), &["少冰"], ""),
+            ],
+        );
         l.pay("WX-002", "PAYERROR", 4000, Some("BANKERROR"), None);
-        l.place("AL-003", "A003", None, "alipay_mini", "takeaway", 4, vec![
-            item(1, "MPDF", "麻婆豆腐", 1, 2600, "hot", &["微辣"], ""),
-        ], "");
+        l.place(
+            4,
+            json!({"id": "AL-003", "pickup_no": "A003", "table": null, "channel": "alipay_mini", "dining": "takeaway", "note": ""}),
+            vec![item((1, "MPDF", "麻婆豆腐", 1, 2600, "hot"), &["微辣"], "")],
+        );
         l.pay("AL-003", "USERPAYING", 2600, None, None);
-        l.place("WX-004", "A004", Some("3"), "wechat_mini", "dine_in", 6, vec![
-            item(1, "PHG", "拍黄瓜", 1, 1200, "cold", &[], ""),
-            item(2, "GBJD", "宫保鸡丁", 1, 3800, "hot", &[], ""),
-            item(3, "SMT", "酸梅汤", 2, 800, "drinks", &[], "一杯去冰"),
-        ], "生日, 先上凉菜");
+        l.place(
+            6,
+            json!({"id": "WX-004", "pickup_no": "A004", "table": "3", "channel": "wechat_mini", "dining": "dine_in", "note": "生日, 先上凉菜"}),
+            vec![
+                item((1, "PHG", "拍黄瓜", 1, 1200, "cold"), &[], ""),
+                item((2, "GBJD", "宫保鸡丁", 1, 3800, "hot"), &[], ""),
+                item((3, "SMT", "酸梅汤", 2, 800, "drinks"), &[], "一杯去冰"),
+            ],
+        );
         l.pay("WX-004", "SUCCESS", 6600, None, Some("tx-004"));
-        l.place("WX-005", "A005", Some("9"), "wechat_mini", "dine_in", 9, vec![
-            item(1, "HSR", "红烧肉", 1, 4800, "hot", &[], ""),
-        ], "");
-        l.place("AL-006", "A006", None, "alipay_mini", "takeaway", 11, vec![
-            item(1, "GBJD", "宫保鸡丁", 1, 3800, "hot", &["加辣"], ""),
-        ], "");
+        l.place(
+            9,
+            json!({"id": "WX-005", "pickup_no": "A005", "table": "9", "channel": "wechat_mini", "dining": "dine_in", "note": ""}),
+            vec![item((1, "HSR", "红烧肉", 1, 4800, "hot"), &[], "")],
+        );
+        l.place(
+            11,
+            json!({"id": "AL-006", "pickup_no": "A006", "table": null, "channel": "alipay_mini", "dining": "takeaway", "note": ""}),
+            vec![item((1, "GBJD", "宫保鸡丁", 1, 3800, "hot"), &["加辣"], "")],
+        );
         l.pay("AL-006", "PAYERROR", 3800, Some("TIMEOUT"), None);
         l.t.clock.advance(Duration::seconds(150));
         l
@@ -94,17 +114,18 @@ impl Lunch {
         format!("2026-11-25T12:{:02}:05+08:00", m)
     }
 
-    pub fn place(&mut self, id: &str, pickup: &str, table: Option<&str>, channel: &str, dining: &str, minute: i64, items: Vec<serde_json::Value>, note: &str) {
+    /// Places an order at 12:mm:05 (the engine's clock moves there first).
+    pub fn place(&mut self, minute: i64, head: serde_json::Value, items: Vec<serde_json::Value>) {
         let due: i64 = items
             .iter()
             .map(|i| i["qty"].as_i64().unwrap_or(0) * i["unit_price"].as_i64().unwrap_or(0))
             .sum();
-        let order: Order = serde_json::from_value(json!({
-            "id": id, "pickup_no": pickup, "table": table, "channel": channel, "dining": dining,
-            "placed_at": Self::minutes(minute), "currency": "CNY", "amount_due": due, "note": note,
-            "items": items
-        }))
-        .expect("a valid order");
+        let mut order = head;
+        order["placed_at"] = json!(Self::minutes(minute));
+        order["currency"] = json!("CNY");
+        order["amount_due"] = json!(due);
+        order["items"] = json!(items);
+        let order: Order = serde_json::from_value(order).expect("a valid order");
         let now = self.t.clock.now();
         let target = chrono::DateTime::parse_from_rfc3339(&Self::minutes(minute)).expect("time");
         if target > now {
@@ -113,7 +134,14 @@ impl Lunch {
         self.platform(PlatformEvent::OrderPlaced { order });
     }
 
-    pub fn pay(&mut self, id: &str, state: &str, amount: i64, code: Option<&str>, tx: Option<&str>) {
+    pub fn pay(
+        &mut self,
+        id: &str,
+        state: &str,
+        amount: i64,
+        code: Option<&str>,
+        tx: Option<&str>,
+    ) {
         self.t.clock.advance(Duration::seconds(40));
         let at = self.t.clock.now().to_rfc3339();
         let ev: PlatformEvent = serde_json::from_value(json!({
@@ -129,7 +157,13 @@ impl Lunch {
         self.seq += 1;
         self.t
             .h()
-            .execute_blocking(None, Command::Platform { seq: self.seq, event })
+            .execute_blocking(
+                None,
+                Command::Platform {
+                    seq: self.seq,
+                    event,
+                },
+            )
             .expect("the platform event is accepted");
     }
 
@@ -150,9 +184,11 @@ impl Lunch {
 
     /// A7: the customer paid cash at the counter, then the online payment went through too.
     pub fn double_payment(&mut self) {
-        self.place("WX-007", "A007", Some("5"), "wechat_mini", "dine_in", 13, vec![
-            item(1, "SLT", "酸辣汤", 1, 1800, "hot", &[], ""),
-        ], "");
+        self.place(
+            13,
+            json!({"id": "WX-007", "pickup_no": "A007", "table": "5", "channel": "wechat_mini", "dining": "dine_in", "note": ""}),
+            vec![item((1, "SLT", "酸辣汤", 1, 1800, "hot"), &[], "")],
+        );
         self.pay("WX-007", "PAYERROR", 1800, Some("SYSTEMERROR"), None);
         self.t
             .h()
@@ -162,7 +198,12 @@ impl Lunch {
                     order_id: "WX-007".into(),
                     staff_id: "01".into(),
                     pin: None,
-                    tenders: vec![TenderInput { method: Method::Cash, amount: Fen(1800), tendered: Some(Fen(2000)), reference: None }],
+                    tenders: vec![TenderInput {
+                        method: Method::Cash,
+                        amount: Fen(1800),
+                        tendered: Some(Fen(2000)),
+                        reference: None,
+                    }],
                 },
             )
             .expect("cash settles");
@@ -175,7 +216,12 @@ impl Lunch {
             "21" => ("李强", Role::Kitchen),
             _ => ("张经理", Role::Manager),
         };
-        Staff { id: id.into(), name: name.into(), role, active: true }
+        Staff {
+            id: id.into(),
+            name: name.into(),
+            role,
+            active: true,
+        }
     }
 
     pub fn options(&self, language: Language) -> UiOptions {
@@ -193,17 +239,31 @@ impl Lunch {
     }
 
     pub fn app(&self, language: Language, who: Option<&str>) -> App {
-        App::new(self.t.h(), feed_online(), printers_ok(), self.options(language), who.map(|w| self.staff(w)), None)
+        App::new(
+            self.t.h(),
+            feed_online(),
+            printers_ok(),
+            self.options(language),
+            who.map(|w| self.staff(w)),
+            None,
+        )
     }
 }
 
 pub fn feed_online() -> FeedStatus {
-    FeedStatus { link: LinkState::Online, quarantined: 0, unsent_reports: 0, cursor: 9 }
+    FeedStatus {
+        link: LinkState::Online,
+        quarantined: 0,
+        unsent_reports: 0,
+        cursor: 9,
+    }
 }
 
 pub fn feed_offline() -> FeedStatus {
     FeedStatus {
-        link: LinkState::Offline { since: chrono::DateTime::parse_from_rfc3339("2026-11-25T12:10:00+08:00").expect("time") },
+        link: LinkState::Offline {
+            since: chrono::DateTime::parse_from_rfc3339("2026-11-25T12:10:00+08:00").expect("time"),
+        },
         quarantined: 1,
         unsent_reports: 2,
         cursor: 9,
@@ -212,8 +272,22 @@ pub fn feed_offline() -> FeedStatus {
 
 pub fn printers_ok() -> SpoolStatus {
     vec![
-        PrinterStatus { name: "kitchen".into(), label: "厨房".into(), state: PrinterState::Online, queued: 0, last_error: None, since: None },
-        PrinterStatus { name: "counter".into(), label: "前台".into(), state: PrinterState::Online, queued: 0, last_error: None, since: None },
+        PrinterStatus {
+            name: "kitchen".into(),
+            label: "厨房".into(),
+            state: PrinterState::Online,
+            queued: 0,
+            last_error: None,
+            since: None,
+        },
+        PrinterStatus {
+            name: "counter".into(),
+            label: "前台".into(),
+            state: PrinterState::Online,
+            queued: 0,
+            last_error: None,
+            since: None,
+        },
     ]
 }
 
@@ -227,7 +301,8 @@ pub fn printers_paper_out() -> SpoolStatus {
 /// The screen as text, one quoted line per row.
 pub fn draw(app: &App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
-    term.draw(|f| f.render_widget(app, f.area())).expect("draws");
+    term.draw(|f| f.render_widget(app, f.area()))
+        .expect("draws");
     term.backend().to_string()
 }
 
@@ -243,10 +318,26 @@ pub async fn press(app: &mut App, code: KeyCode) {
     app.drain_events();
 }
 
-/// Types each character as a key press (Enter is `\n`).
+/// Types each character as a key press (Enter is `\n`, Tab is `\t`).
 pub async fn type_keys(app: &mut App, text: &str) {
     for c in text.chars() {
-        let code = if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) };
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
         press(app, code).await;
+    }
+}
+
+impl Lunch {
+    /// A8 arrives and its payment fails with NOTENOUGH.
+    pub fn place_and_fail(&mut self) {
+        self.place(
+            14,
+            json!({"id": "WX-008", "pickup_no": "A008", "table": "2", "channel": "wechat_mini", "dining": "dine_in", "note": ""}),
+            vec![item((1, "KSC", "烤时蔬", 1, 2200, "hot"), &[], "")],
+        );
+        self.pay("WX-008", "PAYERROR", 2200, Some("NOTENOUGH"), None);
     }
 }

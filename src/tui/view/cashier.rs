@@ -29,7 +29,12 @@ pub(super) fn reason(app: &App, st: &OrderState) -> String {
         PaymentSummary::Failed | PaymentSummary::Paying | PaymentSummary::Unpaid => {
             payment_reason(st, w.chinese).unwrap_or_default()
         }
-        _ => st.voided.as_ref().map(|(_, r)| r.clone()).or(st.cancelled.clone()).unwrap_or_default(),
+        _ => st
+            .voided
+            .as_ref()
+            .map(|(_, r)| r.clone())
+            .or(st.cancelled.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -61,12 +66,25 @@ pub(super) fn cashier(app: &App, area: Rect, buf: &mut Buffer) {
         w.col_reason.to_string(),
     ]
     .concat();
-    let head_style = Style::new().fg(t.bar_fg).bg(t.bar_bg).add_modifier(Modifier::BOLD);
+    let head_style = Style::new()
+        .fg(t.bar_fg)
+        .bg(t.bar_bg)
+        .add_modifier(Modifier::BOLD);
     buf.set_style(Rect::new(table.x, table.y, table.width, 1), head_style);
-    buf.set_string(table.x + 2, table.y, fit(&header, table.width.saturating_sub(2) as usize), head_style);
+    buf.set_string(
+        table.x + 2,
+        table.y,
+        fit(&header, table.width.saturating_sub(2) as usize),
+        head_style,
+    );
     let rows = app.cashier_rows();
     if rows.is_empty() {
-        buf.set_string(table.x + 2, table.y + 1, w.no_orders, Style::new().fg(t.dim));
+        buf.set_string(
+            table.x + 2,
+            table.y + 1,
+            w.no_orders,
+            Style::new().fg(t.dim),
+        );
         return;
     }
     let visible = table.height.saturating_sub(1) as usize;
@@ -86,7 +104,12 @@ pub(super) fn cashier(app: &App, area: Rect, buf: &mut Buffer) {
             buf.set_style(Rect::new(table.x, y, table.width, 1), style);
         }
         let mark = if k == sel { "> " } else { "  " };
-        buf.set_string(table.x, y, format!("{mark}{}", row_text(app, st, reason_w)), style);
+        buf.set_string(
+            table.x,
+            y,
+            format!("{mark}{}", row_text(app, st, reason_w)),
+            style,
+        );
     }
     if let Some(st) = rows.get(sel) {
         detail_lines(app, st, detail, buf);
@@ -96,7 +119,12 @@ pub(super) fn cashier(app: &App, area: Rect, buf: &mut Buffer) {
 /// The selected order in full: items, the whole reason, what keys do.
 fn detail_lines(app: &App, st: &OrderState, area: Rect, buf: &mut Buffer) {
     let (w, t) = (app.words, &app.opts.theme);
-    let items: Vec<String> = st.order.items.iter().map(|i| format!("{}x{}", i.qty, i.name)).collect();
+    let items: Vec<String> = st
+        .order
+        .items
+        .iter()
+        .map(|i| format!("{}x{}", i.qty, i.name))
+        .collect();
     let first = format!(
         " {} {} {} {} {} {}  {}",
         st.order.pickup_no,
@@ -110,8 +138,14 @@ fn detail_lines(app: &App, st: &OrderState, area: Rect, buf: &mut Buffer) {
     let second = format!(" {}", reason(app, st));
     let width = area.width as usize;
     let lines = vec![
-        Line::from(Span::styled(fit(&first, width), Style::new().fg(t.fg).add_modifier(Modifier::BOLD))),
-        Line::from(Span::styled(fit(&second, width), Style::new().fg(t.emphasis))),
+        Line::from(Span::styled(
+            fit(&first, width),
+            Style::new().fg(t.fg).add_modifier(Modifier::BOLD),
+        )),
+        Line::from(Span::styled(
+            fit(&second, width),
+            Style::new().fg(t.emphasis),
+        )),
     ];
     buf.set_style(area, Style::new().bg(t.card_bg));
     Paragraph::new(lines).render(area, buf);

@@ -16,7 +16,11 @@ pub(super) fn alerts(app: &App, area: Rect, buf: &mut Buffer) {
     let inner = super::boxed(t, list, w.alerts, buf);
     let alerts = app.visible_alerts();
     if alerts.is_empty() {
-        Paragraph::new(Span::styled(format!(" {}", w.no_alerts), Style::new().fg(t.ok))).render(inner, buf);
+        Paragraph::new(Span::styled(
+            format!(" {}", w.no_alerts),
+            Style::new().fg(t.ok),
+        ))
+        .render(inner, buf);
     }
     let width = inner.width as usize;
     let mut lines = Vec::new();
@@ -31,21 +35,37 @@ pub(super) fn alerts(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let selected = i == app.alerts_selected;
         let style = if selected {
-            Style::new().fg(t.alert_fg).bg(t.alert_bg).add_modifier(Modifier::BOLD)
+            Style::new()
+                .fg(t.alert_fg)
+                .bg(t.alert_bg)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::new().fg(t.late)
         };
         let mark = if selected { ">" } else { " " };
-        let head = format!("{mark}{} {} {} {}", a.raised_at.format("%H:%M"), pad(what, 12), a.subject, a.detail);
+        let head = format!(
+            "{mark}{} {} {} {}",
+            a.raised_at.format("%H:%M"),
+            pad(what, 12),
+            a.subject,
+            a.detail
+        );
         lines.push(Line::from(Span::styled(pad(&head, width), style)));
-        lines.push(Line::from(Span::styled(fit(&format!("        {todo}"), width), Style::new().fg(t.dim))));
+        lines.push(Line::from(Span::styled(
+            fit(&format!("        {todo}"), width),
+            Style::new().fg(t.dim),
+        )));
     }
     if !lines.is_empty() {
         let sel_line = app.alerts_selected * 2;
         let skip = sel_line.saturating_sub((inner.height as usize).saturating_sub(2));
         Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()).render(inner, buf);
     }
-    Paragraph::new(Span::styled(format!(" {}", w.alert_keys), Style::new().fg(t.accent))).render(keys, buf);
+    Paragraph::new(Span::styled(
+        format!(" {}", w.alert_keys),
+        Style::new().fg(t.accent),
+    ))
+    .render(keys, buf);
 }
 
 pub(super) fn log(app: &App, area: Rect, buf: &mut Buffer) {
@@ -54,7 +74,11 @@ pub(super) fn log(app: &App, area: Rect, buf: &mut Buffer) {
     let [events, codes] = if wide {
         Layout::horizontal([Constraint::Min(40), Constraint::Percentage(45)]).areas(area)
     } else {
-        Layout::vertical([Constraint::Min(4), Constraint::Length((app.codes_today.len() as u16 + 2).clamp(3, 9))]).areas(area)
+        Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length((app.codes_today.len() as u16 + 2).clamp(3, 9)),
+        ])
+        .areas(area)
     };
     let inner = super::boxed(t, events, w.recent_events, buf);
     let width = inner.width as usize;
@@ -65,10 +89,18 @@ pub(super) fn log(app: &App, area: Rect, buf: &mut Buffer) {
         .take(inner.height as usize)
         .map(|l| {
             let name = w.event(l.name);
-            let text = format!("{} {} {} {}", l.at.format("%H:%M:%S"), pad(name, 18), pad(&l.subject, 6), l.detail);
+            let text = format!(
+                "{} {} {} {}",
+                l.at.format("%H:%M:%S"),
+                pad(name, 18),
+                pad(&l.subject, 6),
+                l.detail
+            );
             let style = match l.name {
                 "double_payment" | "frame_quarantined" | "pin_rejected" => Style::new().fg(t.late),
-                "payment_updated" if !l.detail.starts_with("SUCCESS") && !l.detail.starts_with("REFUND") => {
+                "payment_updated"
+                    if !l.detail.starts_with("SUCCESS") && !l.detail.starts_with("REFUND") =>
+                {
                     Style::new().fg(t.warn)
                 }
                 "settled" | "bumped" | "served" => Style::new().fg(t.ok),
@@ -81,7 +113,11 @@ pub(super) fn log(app: &App, area: Rect, buf: &mut Buffer) {
     let inner = super::boxed(t, codes, w.codes_today, buf);
     let width = inner.width as usize;
     if app.codes_today.is_empty() {
-        Paragraph::new(Span::styled(format!(" {}", w.no_codes), Style::new().fg(t.ok))).render(inner, buf);
+        Paragraph::new(Span::styled(
+            format!(" {}", w.no_codes),
+            Style::new().fg(t.ok),
+        ))
+        .render(inner, buf);
         return;
     }
     let mut counts: Vec<(&String, &u32)> = app.codes_today.iter().collect();
@@ -96,7 +132,10 @@ pub(super) fn log(app: &App, area: Rect, buf: &mut Buffer) {
                 None => String::new(),
             };
             Line::from(vec![
-                Span::styled(format!("{n:>4} "), Style::new().fg(t.emphasis).add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!("{n:>4} "),
+                    Style::new().fg(t.emphasis).add_modifier(Modifier::BOLD),
+                ),
                 Span::styled(format!("{} ", pad(code, code_w)), Style::new().fg(t.warn)),
                 Span::raw(fit(&plain, width.saturating_sub(code_w + 6))),
             ])

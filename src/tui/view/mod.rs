@@ -87,7 +87,12 @@ pub(crate) fn age(now: DateTime<FixedOffset>, since: DateTime<FixedOffset>) -> S
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 /// A cleared box with an ASCII border and a title; returns the inside.
@@ -95,7 +100,10 @@ pub(crate) fn boxed(t: &Theme, area: Rect, title: &str, buf: &mut Buffer) -> Rec
     Clear.render(area, buf);
     let block = Block::bordered()
         .border_set(ASCII)
-        .title(Span::styled(format!(" {title} "), Style::new().add_modifier(Modifier::BOLD)))
+        .title(Span::styled(
+            format!(" {title} "),
+            Style::new().add_modifier(Modifier::BOLD),
+        ))
         .style(Style::new().fg(t.card_fg).bg(t.card_bg))
         .border_style(Style::new().fg(t.accent));
     let inner = block.inner(area);
@@ -111,10 +119,16 @@ fn feed_span(app: &App) -> Span<'static> {
         LinkState::Connecting { next_try_secs, .. } => {
             (format!("{} {next_try_secs}s", w.reconnecting_in), t.warn)
         }
-        LinkState::Offline { since } => (format!("{} {}", w.offline_since, since.format("%H:%M")), t.late),
+        LinkState::Offline { since } => (
+            format!("{} {}", w.offline_since, since.format("%H:%M")),
+            t.late,
+        ),
         LinkState::Unauthorized => (w.unauthorized.to_string(), t.late),
     };
-    Span::styled(format!("{}:{text}", w.feed), Style::new().fg(color).bg(t.bar_bg))
+    Span::styled(
+        format!("{}:{text}", w.feed),
+        Style::new().fg(color).bg(t.bar_bg),
+    )
 }
 
 fn printer_spans(app: &App) -> Vec<Span<'static>> {
@@ -130,8 +144,15 @@ fn printer_spans(app: &App) -> Vec<Span<'static>> {
                 PrinterState::CoverOpen => (w.cover_open.to_string(), t.late),
                 PrinterState::Error(e) => (format!("{} {e}", w.printer_error), t.late),
             };
-            let queue = if p.queued > 0 { format!("[{}]", p.queued) } else { String::new() };
-            Span::styled(format!("  {}:{state}{queue}", p.label), Style::new().fg(color).bg(t.bar_bg))
+            let queue = if p.queued > 0 {
+                format!("[{}]", p.queued)
+            } else {
+                String::new()
+            };
+            Span::styled(
+                format!("  {}:{state}{queue}", p.label),
+                Style::new().fg(color).bg(t.bar_bg),
+            )
         })
         .collect()
 }
@@ -143,7 +164,10 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, bar);
     let now = app.now();
     let mut left = vec![
-        Span::styled(format!(" {} ", app.opts.store_name), bar.add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!(" {} ", app.opts.store_name),
+            bar.add_modifier(Modifier::BOLD),
+        ),
         Span::styled(format!("{}  ", now.format("%H:%M:%S")), bar),
         feed_span(app),
     ];
@@ -154,7 +178,10 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let n = app.visible_alerts().len();
     let alert_style = if n > 0 {
-        Style::new().fg(t.alert_fg).bg(t.alert_bg).add_modifier(Modifier::BOLD)
+        Style::new()
+            .fg(t.alert_fg)
+            .bg(t.alert_bg)
+            .add_modifier(Modifier::BOLD)
     } else {
         bar
     };
@@ -183,13 +210,19 @@ fn banner_line(app: &App) -> Option<Line<'static>> {
                 Feed => (w.alert_feed, w.do_feed),
                 Quarantine(_) => (w.alert_quarantine, w.do_quarantine),
             };
-            let style = Style::new().fg(t.alert_fg).bg(t.alert_bg).add_modifier(Modifier::BOLD);
+            let style = Style::new()
+                .fg(t.alert_fg)
+                .bg(t.alert_bg)
+                .add_modifier(Modifier::BOLD);
             // Payment reasons already say what to do (from the catalogue).
             let text = match &a.key {
                 PaymentFailed(_) | PayingTooLong(_) if !a.detail.is_empty() => {
                     format!(" ! {what} {} {}  [j]{} ", a.subject, a.detail, w.jump)
                 }
-                _ => format!(" ! {what} {} {}: {todo}  [j]{} ", a.subject, a.detail, w.jump),
+                _ => format!(
+                    " ! {what} {} {}: {todo}  [j]{} ",
+                    a.subject, a.detail, w.jump
+                ),
             };
             return Some(Line::from(Span::styled(text, style)).style(style));
         }
@@ -218,7 +251,10 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
         .collect();
     for (i, s) in app.screens().iter().enumerate() {
         let style = if *s == app.screen {
-            Style::new().fg(t.title_fg).bg(t.title_bg).add_modifier(Modifier::BOLD)
+            Style::new()
+                .fg(t.title_fg)
+                .bg(t.title_bg)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::new().fg(t.dim)
         };
@@ -226,8 +262,14 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     }
     spans.push(Span::raw(" "));
     match &app.note {
-        Some(Note::Done(s)) => spans.push(Span::styled(s.clone(), Style::new().fg(t.ok).add_modifier(Modifier::BOLD))),
-        Some(Note::Refused(s)) => spans.push(Span::styled(s.clone(), Style::new().fg(t.late).add_modifier(Modifier::BOLD))),
+        Some(Note::Done(s)) => spans.push(Span::styled(
+            s.clone(),
+            Style::new().fg(t.ok).add_modifier(Modifier::BOLD),
+        )),
+        Some(Note::Refused(s)) => spans.push(Span::styled(
+            s.clone(),
+            Style::new().fg(t.late).add_modifier(Modifier::BOLD),
+        )),
         None => {}
     }
     let hint_w = cols(&hint) as u16;
@@ -257,8 +299,14 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
         .iter()
         .map(|(k, d)| {
             Line::from(vec![
-                Span::styled(format!(" {} ", super::width::pad(k, key_w)), Style::new().fg(t.accent).add_modifier(Modifier::BOLD)),
-                Span::raw(fit(d, inner.width.saturating_sub(key_w as u16 + 3) as usize)),
+                Span::styled(
+                    format!(" {} ", super::width::pad(k, key_w)),
+                    Style::new().fg(t.accent).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(fit(
+                    d,
+                    inner.width.saturating_sub(key_w as u16 + 3) as usize,
+                )),
             ])
         })
         .collect();

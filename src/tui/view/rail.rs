@@ -22,7 +22,8 @@ pub(super) fn rail(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         [area, Rect::default()]
     };
-    let [cards_area, info] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(main);
+    let [cards_area, info] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(main);
     cards(app, cards_area, buf);
     info_line(app, info, buf, !wide);
     if wide {
@@ -45,33 +46,68 @@ fn age_colours(app: &App, st: &OrderState) -> (Color, Color) {
 }
 
 /// A card's lines: title, dishes with modifiers and notes, the order's note.
-fn card_lines(app: &App, n: usize, st: &OrderState, width: usize, selected: bool) -> Vec<Line<'static>> {
+fn card_lines(
+    app: &App,
+    n: usize,
+    st: &OrderState,
+    width: usize,
+    selected: bool,
+) -> Vec<Line<'static>> {
     let (w, t) = (app.words, &app.opts.theme);
     let (tbg, tfg) = age_colours(app, st);
     let title_style = Style::new().fg(tfg).bg(tbg).add_modifier(Modifier::BOLD);
     let mark = if selected { ">" } else { " " };
-    let table = st.order.table.as_deref().map(|x| format!(" {}{x}", w.table)).unwrap_or_default();
-    let left = format!("{mark}{n} {}{table} {}", st.order.pickup_no, w.dining(st.order.dining));
-    let right = format!(" {} ", age(app.now(), st.fired_at.unwrap_or(st.order.placed_at)));
+    let table = st
+        .order
+        .table
+        .as_deref()
+        .map(|x| format!(" {}{x}", w.table))
+        .unwrap_or_default();
+    let left = format!(
+        "{mark}{n} {}{table} {}",
+        st.order.pickup_no,
+        w.dining(st.order.dining)
+    );
+    let right = format!(
+        " {} ",
+        age(app.now(), st.fired_at.unwrap_or(st.order.placed_at))
+    );
     let room = width.saturating_sub(cols(&right));
-    let mut lines = vec![Line::from(Span::styled(format!("{}{right}", pad(&left, room)), title_style))];
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{}{right}", pad(&left, room)),
+        title_style,
+    ))];
     let filter = app.station_filter();
-    let body = Style::new().fg(t.card_fg).bg(if selected { t.selected_bg } else { t.card_bg });
+    let body = Style::new()
+        .fg(t.card_fg)
+        .bg(if selected { t.selected_bg } else { t.card_bg });
     for (i, it) in app.rail_lines(st, &filter).into_iter().enumerate() {
         let ready = st.lines.get(&it.line) == Some(&Kitchen::Ready);
         let chosen = selected && app.rail.item == Some(i);
         let mut style = body.add_modifier(Modifier::BOLD);
         if ready {
-            style = Style::new().fg(t.dim).bg(body.bg.unwrap_or(t.card_bg)).add_modifier(Modifier::CROSSED_OUT);
+            style = Style::new()
+                .fg(t.dim)
+                .bg(body.bg.unwrap_or(t.card_bg))
+                .add_modifier(Modifier::CROSSED_OUT);
         }
         if chosen {
             style = style.add_modifier(Modifier::REVERSED);
         }
         let head = if chosen { ">" } else { " " };
-        lines.push(Line::from(Span::styled(pad(&format!("{head}{}x {}", it.qty, it.name), width), style)));
-        let emph = Style::new().fg(t.emphasis).bg(body.bg.unwrap_or(t.card_bg)).add_modifier(Modifier::BOLD);
+        lines.push(Line::from(Span::styled(
+            pad(&format!("{head}{}x {}", it.qty, it.name), width),
+            style,
+        )));
+        let emph = Style::new()
+            .fg(t.emphasis)
+            .bg(body.bg.unwrap_or(t.card_bg))
+            .add_modifier(Modifier::BOLD);
         if !it.modifiers.is_empty() {
-            lines.push(Line::from(Span::styled(pad(&format!("    {}", it.modifiers.join(" ")), width), emph)));
+            lines.push(Line::from(Span::styled(
+                pad(&format!("    {}", it.modifiers.join(" ")), width),
+                emph,
+            )));
         }
         if !it.note.trim().is_empty() {
             lines.push(Line::from(Span::styled(
@@ -81,8 +117,14 @@ fn card_lines(app: &App, n: usize, st: &OrderState, width: usize, selected: bool
         }
     }
     if !st.order.note.trim().is_empty() {
-        let emph = Style::new().fg(t.emphasis).bg(body.bg.unwrap_or(t.card_bg)).add_modifier(Modifier::BOLD);
-        lines.push(Line::from(Span::styled(pad(&format!(" ! {}", st.order.note.trim()), width), emph)));
+        let emph = Style::new()
+            .fg(t.emphasis)
+            .bg(body.bg.unwrap_or(t.card_bg))
+            .add_modifier(Modifier::BOLD);
+        lines.push(Line::from(Span::styled(
+            pad(&format!(" ! {}", st.order.note.trim()), width),
+            emph,
+        )));
     }
     lines
 }
@@ -93,7 +135,9 @@ fn card_height(app: &App, st: &OrderState) -> u16 {
     let dishes: usize = app
         .rail_lines(st, &filter)
         .iter()
-        .map(|it| 1 + usize::from(!it.modifiers.is_empty()) + usize::from(!it.note.trim().is_empty()))
+        .map(|it| {
+            1 + usize::from(!it.modifiers.is_empty()) + usize::from(!it.note.trim().is_empty())
+        })
         .sum();
     (1 + dishes + usize::from(!st.order.note.trim().is_empty())) as u16
 }
@@ -102,7 +146,10 @@ fn cards(app: &App, area: Rect, buf: &mut Buffer) {
     let (w, t) = (app.words, &app.opts.theme);
     let orders = app.rail_orders();
     if orders.is_empty() {
-        let msg = Paragraph::new(Span::styled(format!("  {}", w.rail_empty), Style::new().fg(t.dim)));
+        let msg = Paragraph::new(Span::styled(
+            format!("  {}", w.rail_empty),
+            Style::new().fg(t.dim),
+        ));
         msg.render(area, buf);
         return;
     }
@@ -145,7 +192,12 @@ fn cards(app: &App, area: Rect, buf: &mut Buffer) {
     if hidden > 0 {
         let text = format!(" +{hidden} {} ", w.more_cards);
         let x = area.right().saturating_sub(cols(&text) as u16);
-        buf.set_string(x, area.bottom().saturating_sub(1), text, Style::new().fg(t.alert_fg).bg(t.alert_bg));
+        buf.set_string(
+            x,
+            area.bottom().saturating_sub(1),
+            text,
+            Style::new().fg(t.alert_fg).bg(t.alert_bg),
+        );
     }
 }
 
@@ -162,17 +214,34 @@ fn info_line(app: &App, area: Rect, buf: &mut Buffer, with_all_day: bool) {
         Span::styled(format!(" [*]{}:{station} ", w.station), bar),
         Span::styled(
             format!(" {}:{:<4} ", w.typed, format!("{}_", app.rail.input)),
-            Style::new().fg(t.title_fg).bg(t.title_bg).add_modifier(Modifier::BOLD),
+            Style::new()
+                .fg(t.title_fg)
+                .bg(t.title_bg)
+                .add_modifier(Modifier::BOLD),
         ),
     ];
-    let ready: Vec<String> = app.ready_orders().iter().map(|st| st.order.pickup_no.clone()).collect();
+    let ready: Vec<String> = app
+        .ready_orders()
+        .iter()
+        .map(|st| st.order.pickup_no.clone())
+        .collect();
     if !ready.is_empty() {
-        spans.push(Span::styled(format!(" [.]{}: {} ", w.ready_shelf, ready.join(" ")), bar.fg(t.ok)));
+        spans.push(Span::styled(
+            format!(" [.]{}: {} ", w.ready_shelf, ready.join(" ")),
+            bar.fg(t.ok),
+        ));
     }
     if with_all_day {
-        let counts: Vec<String> = app.all_day().iter().map(|(d, n)| format!("{d}{n}")).collect();
+        let counts: Vec<String> = app
+            .all_day()
+            .iter()
+            .map(|(d, n)| format!("{d}{n}"))
+            .collect();
         if !counts.is_empty() {
-            spans.push(Span::styled(format!(" {}: {}", w.all_day, counts.join(" ")), bar));
+            spans.push(Span::styled(
+                format!(" {}: {}", w.all_day, counts.join(" ")),
+                bar,
+            ));
         }
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
@@ -190,8 +259,14 @@ fn all_day(app: &App, area: Rect, buf: &mut Buffer) {
             let count = format!("{n:>3}");
             let name = fit(&dish, width.saturating_sub(cols(&count) + 1));
             Line::from(vec![
-                Span::styled(pad(&name, width.saturating_sub(cols(&count))), Style::new().fg(t.card_fg)),
-                Span::styled(count, Style::new().fg(t.emphasis).add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    pad(&name, width.saturating_sub(cols(&count))),
+                    Style::new().fg(t.card_fg),
+                ),
+                Span::styled(
+                    count,
+                    Style::new().fg(t.emphasis).add_modifier(Modifier::BOLD),
+                ),
             ])
         })
         .collect();

@@ -12,17 +12,32 @@ pub(super) fn sign_in(app: &App, area: Rect, buf: &mut Buffer) {
     let (w, t) = (app.words, &app.opts.theme);
     let f = &app.sign_in;
     let rect = centered(area, 60, 10);
-    let inner = boxed(t, rect, &format!("{} {}", app.opts.store_name, w.sign_in), buf);
+    let inner = boxed(
+        t,
+        rect,
+        &format!("{} {}", app.opts.store_name, w.sign_in),
+        buf,
+    );
     let field = |label: &str, value: String, active: bool| {
         let style = if active {
-            Style::new().fg(t.title_fg).bg(t.title_bg).add_modifier(Modifier::BOLD)
+            Style::new()
+                .fg(t.title_fg)
+                .bg(t.title_bg)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::new().fg(t.card_fg).bg(t.selected_bg)
         };
         let cursor = if active { "_" } else { " " };
         Line::from(vec![
             Span::raw(format!("  {} ", super::super::width::pad(label, 10))),
-            Span::styled(format!(" {value}{cursor}{:width$}", "", width = 10usize.saturating_sub(value.len())), style),
+            Span::styled(
+                format!(
+                    " {value}{cursor}{:width$}",
+                    "",
+                    width = 10usize.saturating_sub(value.len())
+                ),
+                style,
+            ),
         ])
     };
     let mut lines = vec![
@@ -37,7 +52,12 @@ pub(super) fn sign_in(app: &App, area: Rect, buf: &mut Buffer) {
             format!("  {m}"),
             Style::new().fg(t.late).add_modifier(Modifier::BOLD),
         ))),
-        None => lines.push(Line::from(Span::styled(format!("  {}", w.sign_in_hint), Style::new().fg(t.dim)))),
+        None => lines.push(Line::from(Span::styled(
+            format!("  {}", w.sign_in_hint),
+            Style::new().fg(t.dim),
+        ))),
     }
-    Paragraph::new(lines).wrap(Wrap { trim: false }).render(inner, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
 }
