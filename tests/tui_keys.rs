@@ -312,3 +312,69 @@ async fn a_new_failed_payment_rings_once_and_jumps_to_the_order() {
     let rows = app.cashier_rows();
     assert_eq!(rows[app.cashier_index(&rows)].order.pickup_no, "A008");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_station_screen_bumps_only_its_own_dishes() {
+    let lunch = tokio::task::block_in_place(Lunch::new);
+    let h = lunch.t.h();
+    let mut opts = lunch.options(Language::En);
+    opts.stations = vec!["hot".into(), "cold".into()];
+    let mut app = App::new(
+        h.clone(),
+        feed_online(),
+        printers_ok(),
+        opts,
+        Some(lunch.staff("21")),
+        None,
+    );
+    // A004 has a cold and a hot dish here, and two drinks for the bar.
+    type_keys(&mut app, "004\n").await;
+    let st = h
+        .order(&OrderId("WX-004".into()))
+        .expect("store")
+        .expect("order");
+    assert_eq!(st.lines.get(&1), Some(&Kitchen::Ready));
+    assert_eq!(st.lines.get(&2), Some(&Kitchen::Ready));
+    assert_eq!(
+        st.lines.get(&3),
+        Some(&Kitchen::Fired),
+        "the drinks are the bar's to bump"
+    );
+    let rail: Vec<String> = app
+        .rail_orders()
+        .iter()
+        .map(|st| st.order.pickup_no.clone())
+        .collect();
+    assert_eq!(rail, vec!["A001"], "A004 leaves this screen's rail");
+    // `*` narrows to one station: only cold, where nothing is left.
+    press(&mut app, KeyCode::Char('*')).await;
+    press(&mut app, KeyCode::Char('*')).await;
+    assert_eq!(app.station_filter(), Some(vec!["cold".to_string()]));
+    assert!(app.rail_orders().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn an_unreadable_frame_stays_in_the_alert_list_until_acknowledged() {
+    let mut lunch = tokio::task::block_in_place(Lunch::new);
+    let mut app = lunch.app(Language::En, Some("90"));
+    tokio::task::block_in_place(|| lunch.quarantine());
+    app.drain_events();
+    assert!(app.take_bell());
+    press(&mut app, KeyCode::F(4)).await;
+    let quarantined = |app: &App| {
+        app.alerts()
+            .iter()
+            .any(|a| matches!(a.key, passline::tui::alerts::AlertKey::Quarantine(_)))
+    };
+    assert!(quarantined(&app));
+    while !matches!(
+        app.visible_alerts()
+            .get(app.alerts_selected())
+            .map(|a| &a.key),
+        Some(passline::tui::alerts::AlertKey::Quarantine(_))
+    ) {
+        press(&mut app, KeyCode::Down).await;
+    }
+    press(&mut app, KeyCode::Char('x')).await;
+    assert!(!quarantined(&app));
+}

@@ -198,6 +198,8 @@ pub enum Message {
 #[derive(Debug, Clone)]
 pub struct Effect {
     pub cmd: Command,
+    /// Commands run after `cmd` succeeds (a station's other dishes).
+    pub then: Vec<Command>,
     pub pending: Pending,
 }
 
@@ -331,6 +333,9 @@ impl App {
     pub fn alerts(&self) -> &[Alert] {
         &self.alerts
     }
+    pub fn alerts_selected(&self) -> usize {
+        self.alerts_selected
+    }
     pub fn board(&self) -> &Board {
         &self.board
     }
@@ -361,7 +366,13 @@ impl App {
     /// events that command committed.
     pub async fn handle(&mut self, msg: Message) {
         if let Some(eff) = self.update(msg) {
-            let res = self.engine.execute(None, eff.cmd).await;
+            let mut res = self.engine.execute(None, eff.cmd).await;
+            for cmd in eff.then {
+                if res.is_err() {
+                    break;
+                }
+                res = self.engine.execute(None, cmd).await;
+            }
             self.finish(eff.pending, res);
             self.drain_events();
         }
@@ -514,6 +525,7 @@ impl App {
                         pin,
                     },
                     pending: Pending::SignIn(staff_id),
+                    then: Vec::new(),
                 })
             }
             _ => None,
@@ -657,7 +669,7 @@ impl App {
     /// What Enter bumps: the typed card or pickup number, else the selected
     /// card (or its selected dish). A station screen bumps only its own
     /// dishes: the whole order when they are all that still cooks.
-    fn bump_target(&self, typed: &str) -> Option<(OrderId, String, Option<u32>)> {
+    fn bump_target(&self, typed: &str) -> Option<(OrderId, String, Vec<Option<u32>>)> {
         let cards = self.rail_orders();
         let filter = self.station_filter();
         let (st, chosen) = if typed.is_empty() {
@@ -676,9 +688,9 @@ impl App {
             .filter(|(_, k)| **k == Kitchen::Fired)
             .map(|(l, _)| *l)
             .collect();
-        let line = match (chosen, &filter) {
-            (Some(l), _) => Some(l),
-            (None, None) => None,
+        let lines = match (chosen, &filter) {
+            (Some(l), _) => vec![Some(l)],
+            (None, None) => vec![None],
             (None, Some(_)) => {
                 let mine: Vec<u32> = self
                     .rail_lines(st, &filter)
@@ -687,13 +699,13 @@ impl App {
                     .filter(|l| fired.contains(l))
                     .collect();
                 if mine.len() == fired.len() {
-                    None
+                    vec![None]
                 } else {
-                    mine.first().copied()
+                    mine.into_iter().map(Some).collect()
                 }
             }
         };
-        Some((st.order.id.clone(), st.order.pickup_no.clone(), line))
+        Some((st.order.id.clone(), st.order.pickup_no.clone(), lines))
     }
 
     fn update_rail(&mut self, msg: Message) -> Option<Effect> {
@@ -756,14 +768,20 @@ impl App {
                 let target = self.bump_target(&typed);
                 self.rail.item = None;
                 match target {
-                    Some((order_id, pickup, line)) => Some(Effect {
-                        cmd: Command::Bump {
-                            order_id,
-                            staff_id: self.staff_id(),
+                    Some((order_id, pickup, lines)) => {
+                        let staff_id = self.staff_id();
+                        let mut cmds = lines.into_iter().map(|line| Command::Bump {
+                            order_id: order_id.clone(),
+                            staff_id: staff_id.clone(),
                             line,
-                        },
-                        pending: Pending::Bump { pickup },
-                    }),
+                        });
+                        let cmd = cmds.next()?;
+                        Some(Effect {
+                            cmd,
+                            then: cmds.collect(),
+                            pending: Pending::Bump { pickup },
+                        })
+                    }
                     None => {
                         self.note = Some(Note::Refused(format!(
                             "{}: {typed}",
@@ -779,6 +797,7 @@ impl App {
                     order_id: None,
                 },
                 pending: Pending::Recall,
+                then: Vec::new(),
             }),
             Message::Serve => {
                 let typed = std::mem::take(&mut self.rail.input);
@@ -804,6 +823,7 @@ impl App {
                         staff_id: self.staff_id(),
                     },
                     pending: Pending::Serve { pickup },
+                    then: Vec::new(),
                 })
             }
             _ => None,
@@ -902,6 +922,7 @@ impl App {
                     pending: Pending::Recheck {
                         pickup: st.order.pickup_no.clone(),
                     },
+                    then: Vec::new(),
                 });
             }
             Message::Void | Message::ResolveDouble => {
@@ -1011,6 +1032,7 @@ impl App {
                         staff_id: self.staff_id(),
                     },
                     pending: Pending::Recheck { pickup },
+                    then: Vec::new(),
                 });
             }
             (SettleStage::OutcomeOpen, Message::Enter) => d.stage = SettleStage::Tender,
@@ -1069,6 +1091,7 @@ impl App {
                 return Some(Effect {
                     cmd,
                     pending: Pending::Settle { pickup, change },
+                    then: Vec::new(),
                 });
             }
             _ => {}
@@ -1136,6 +1159,7 @@ impl App {
                 return Some(Effect {
                     cmd,
                     pending: Pending::Manager { pickup, action },
+                    then: Vec::new(),
                 });
             }
             _ => {}
@@ -1272,6 +1296,17 @@ impl App {
             .events_after(last.saturating_sub(LOG_BACKFILL), LOG_BACKFILL as usize)
             .unwrap_or_default();
         for ev in &events {
+            if let EventBody::FrameQuarantined {
+                quarantine_id,
+                error,
+                ..
+            } = &ev.body
+            {
+                if business_date(&ev.at, self.engine.config().tz) == self.today {
+                    self.quarantined
+                        .insert(*quarantine_id, (ev.at, error.clone()));
+                }
+            }
             self.log_event(ev);
         }
     }
