@@ -94,6 +94,7 @@ pub struct Words {
     pub do_feed: &'static str,
     pub do_quarantine: &'static str,
     pub jump: &'static str,
+    pub open_order: &'static str,
     pub no_alerts: &'static str,
     pub alert_keys: &'static str,
     // log
@@ -201,6 +202,7 @@ pub static ZH: Words = Words {
     do_feed: "检查网络;订单会在恢复后补齐",
     do_quarantine: "可能漏单:请核对平台订单",
     jump: "处理",
+    open_order: "Enter: 打开这张单",
     no_alerts: "没有警报",
     alert_keys: "上下选择  Enter处理  [x]确认已知",
     recent_events: "最近事件",
@@ -342,6 +344,7 @@ pub static EN: Words = Words {
     do_feed: "check the network; orders catch up when it returns",
     do_quarantine: "an order may be missing: check the platform",
     jump: "handle",
+    open_order: "Enter: open the order",
     no_alerts: "No alerts",
     alert_keys: "Up/Down select  Enter handle  [x] acknowledge",
     recent_events: "Recent events",

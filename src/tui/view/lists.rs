@@ -23,9 +23,24 @@ pub(super) fn alerts(app: &App, area: Rect, buf: &mut Buffer) {
         .render(inner, buf);
     }
     let width = inner.width as usize;
+    let kind_w = [
+        w.alert_failed,
+        w.alert_double,
+        w.alert_paying,
+        w.alert_printer,
+        w.alert_feed,
+        w.alert_quarantine,
+    ]
+    .iter()
+    .map(|s| cols(s))
+    .max()
+    .unwrap_or(0);
     let mut lines = Vec::new();
     for (i, a) in alerts.iter().enumerate() {
         let (what, todo) = match &a.key {
+            // A payment's reason already says what to do: offer the way to the order.
+            AlertKey::PaymentFailed(_) if !a.detail.is_empty() => (w.alert_failed, w.open_order),
+            AlertKey::PayingTooLong(_) if !a.detail.is_empty() => (w.alert_paying, w.open_order),
             AlertKey::PaymentFailed(_) => (w.alert_failed, w.do_failed),
             AlertKey::DoublePaid(_) => (w.alert_double, w.do_double),
             AlertKey::PayingTooLong(_) => (w.alert_paying, w.do_paying),
@@ -46,13 +61,13 @@ pub(super) fn alerts(app: &App, area: Rect, buf: &mut Buffer) {
         let head = format!(
             "{mark}{} {} {} {}",
             a.raised_at.format("%H:%M"),
-            pad(what, 12),
+            pad(what, kind_w),
             a.subject,
             a.detail
         );
         lines.push(Line::from(Span::styled(pad(&head, width), style)));
         lines.push(Line::from(Span::styled(
-            fit(&format!("        {todo}"), width),
+            fit(&format!("       {todo}"), width),
             Style::new().fg(t.dim),
         )));
     }
