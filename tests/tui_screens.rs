@@ -14,7 +14,22 @@ const LANGS: [(Language, &str); 2] = [(Language::Zh, "zh"), (Language::En, "en")
 
 fn snap_all(name: &str, lang: &str, app: &App) {
     for (w, h) in SIZES {
-        insta::assert_snapshot!(format!("{name}_{lang}_{w}x{h}"), draw(app, w, h));
+        let screen = draw(app, w, h);
+        no_ambiguous_width(&screen, name);
+        insta::assert_snapshot!(format!("{name}_{lang}_{w}x{h}"), screen);
+    }
+}
+
+/// Borders, markers and words must be as wide in a CJK terminal as anywhere:
+/// no East Asian "ambiguous" characters (box drawing, `×`, `·`, `—`, ...).
+fn no_ambiguous_width(screen: &str, name: &str) {
+    use unicode_width::UnicodeWidthChar;
+    for ch in screen.chars() {
+        assert_eq!(
+            ch.width(),
+            ch.width_cjk(),
+            "{ch:?} has an ambiguous width on {name}"
+        );
     }
 }
 
@@ -170,4 +185,34 @@ fn a_wide_screen_uses_the_room() {
     let l = Lunch::new();
     let app = l.app(Language::Zh, Some("21"));
     insta::assert_snapshot!("rail_zh_240x70", draw(&app, 240, 70));
+}
+
+/// The background of the cell where `text` starts on the screen.
+fn background_of(app: &App, text: &str) -> ratatui::style::Color {
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("terminal");
+    term.draw(|f| f.render_widget(app, f.area()))
+        .expect("draws");
+    let buf = term.backend().buffer();
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(x) = row.find(text) {
+            return buf[(x as u16, y)].bg;
+        }
+    }
+    panic!("{text} is not on the screen");
+}
+
+#[test]
+fn kitchen_cards_turn_amber_then_red_with_age() {
+    let lunch = Lunch::new();
+    let app = lunch.app(Language::En, Some("21"));
+    let theme = passline::tui::theme::Theme::default_dark();
+    // A001 fired 13 minutes ago (late at 10), A004 7 minutes ago (warn at 5).
+    assert_eq!(background_of(&app, "A001"), theme.late);
+    assert_eq!(background_of(&app, "A004"), theme.warn);
+    lunch.t.clock.advance(chrono::Duration::minutes(3));
+    assert_eq!(background_of(&app, "A004"), theme.late);
 }
