@@ -216,3 +216,28 @@ fn kitchen_cards_turn_amber_then_red_with_age() {
     lunch.t.clock.advance(chrono::Duration::minutes(3));
     assert_eq!(background_of(&app, "A004"), theme.late);
 }
+
+#[test]
+fn a_tiny_or_odd_terminal_never_breaks_a_screen() {
+    let mut lunch = Lunch::new();
+    lunch.double_payment();
+    let mut app = lunch.app(Language::Zh, Some("90"));
+    app.update(Message::Feed(feed_offline()));
+    app.update(Message::Printers(printers_paper_out()));
+    let screens = [
+        Message::Show(passline::tui::Screen::Rail),
+        Message::Show(passline::tui::Screen::Cashier),
+        Message::Enter,
+        Message::Escape,
+        Message::Show(passline::tui::Screen::Alerts),
+        Message::Show(passline::tui::Screen::Log),
+        Message::ToggleHelp,
+    ];
+    for msg in screens {
+        app.update(msg);
+        for (w, h) in [(1, 1), (2, 3), (20, 5), (41, 9), (79, 23), (241, 71)] {
+            let screen = draw(&app, w, h);
+            assert_eq!(screen.lines().count(), h as usize);
+        }
+    }
+}
