@@ -378,3 +378,22 @@ async fn an_unreadable_frame_stays_in_the_alert_list_until_acknowledged() {
     press(&mut app, KeyCode::Char('x')).await;
     assert!(!quarantined(&app));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn the_kitchen_hears_printer_trouble_but_not_payments() {
+    let mut lunch = tokio::task::block_in_place(Lunch::new);
+    let mut app = lunch.app(Language::Zh, Some("21"));
+    tokio::task::block_in_place(|| lunch.place_and_fail());
+    app.drain_events();
+    assert!(!app.take_bell(), "a failed payment is the cashier's");
+    app.handle(passline::tui::Message::Printers(printers_paper_out()))
+        .await;
+    assert!(app.take_bell(), "paper out rings on the kitchen screen");
+    assert!(draw(&app, 80, 24).contains("缺纸, 3 张待打"));
+    app.handle(passline::tui::Message::Printers(printers_ok()))
+        .await;
+    assert!(
+        app.visible_alerts().is_empty(),
+        "paper back in, the alert is handled"
+    );
+}

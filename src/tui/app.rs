@@ -1262,15 +1262,14 @@ impl App {
             let _ = at;
             causes.push((AlertKey::Quarantine(*id), format!("#{id}"), err.clone()));
         }
-        let before = self.visible_alerts().len();
         let keys: BTreeSet<&AlertKey> = causes.iter().map(|c| &c.0).collect();
         self.alerts.retain(|a| keys.contains(&a.key));
-        let mut raised = false;
+        let mut raised = Vec::new();
         for (key, subject, detail) in causes {
             match self.alerts.iter_mut().find(|a| a.key == key) {
                 Some(a) => a.detail = detail,
                 None => {
-                    raised = true;
+                    raised.push(key.clone());
                     self.alerts.push(Alert {
                         key,
                         raised_at: now,
@@ -1280,7 +1279,12 @@ impl App {
                 }
             }
         }
-        if raised && self.staff.is_some() && self.visible_alerts().len() > before {
+        if self.staff.is_some()
+            && self
+                .visible_alerts()
+                .iter()
+                .any(|a| raised.contains(&a.key))
+        {
             self.bell = true;
         }
         let n = self.visible_alerts().len();
