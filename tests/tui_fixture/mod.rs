@@ -50,7 +50,7 @@ fn item(dish: (u32, &str, &str, u32, i64, &str), mods: &[&str], note: &str) -> s
 }
 
 impl Lunch {
-    /// Six orders placed between 12:00 and 12:12, the clock then at 12:14:30.
+    /// Six orders placed between 12:00 and 12:12, the clock then at 12:14:15.
     pub fn new() -> Lunch {
         let t = TestStore::with_routes(
             Rules {
