@@ -14,6 +14,8 @@
 //! - `export`: the JSON shape of an order for `export` and `ctl`.
 //! - `cli`: the commands that work on the store directly.
 //! - `logging`: tracing to a file, never to the terminal.
+//! - `tui`: the console on the terminal: sign-in, kitchen rail, cashier,
+//!   alerts, log; state + messages + views, talking only to the engine handle.
 
 pub mod cli;
 pub mod config;
@@ -24,3 +26,4 @@ pub mod feed;
 pub mod logging;
 pub mod print;
 pub mod store;
+pub mod tui;

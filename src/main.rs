@@ -21,6 +21,8 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run the console: sign-in, kitchen rail, cashier, alerts and log.
+    Run,
     /// Check the config file and say what to fix.
     Config {
         #[command(subcommand)]
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let config = args.config.as_deref();
     let result = match args.command {
+        Cmd::Run => passline::tui::run_console(config),
         Cmd::Config {
             what: ConfigCmd::Check,
         } => cli::config_check(config),

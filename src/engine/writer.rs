@@ -307,6 +307,9 @@ impl Writer {
                 continue;
             }
             self.publish_board();
+            for j in std::mem::take(&mut self.pending_jobs) {
+                let _ = self.jobs_tx.send(Arc::new(j));
+            }
             for ev in std::mem::take(&mut self.side_events) {
                 let _ = self.events_tx.send(Arc::new(ev));
             }
@@ -317,9 +320,6 @@ impl Writer {
                     }
                 }
                 let _ = reply.send(res);
-            }
-            for j in std::mem::take(&mut self.pending_jobs) {
-                let _ = self.jobs_tx.send(Arc::new(j));
             }
             let _ = self.stats_tx.send(self.stats.clone());
             if stop {
