@@ -11,6 +11,7 @@ pub struct Config {
     pub store: StoreSection,
     pub feed: FeedSection,
     pub printers: Vec<PrinterSection>,
+    pub print: PrintSection,
     pub ui: UiSection,
     pub api: ApiSection,
     pub log: LogSection,
@@ -22,6 +23,7 @@ impl Default for Config {
             store: StoreSection::default(),
             feed: FeedSection::default(),
             printers: Vec::new(),
+            print: PrintSection::default(),
             ui: UiSection::default(),
             api: ApiSection::default(),
             log: LogSection::default(),
@@ -96,6 +98,17 @@ pub struct PrinterSection {
     /// Shown on screen ("厨房打印机"); defaults to the name.
     #[serde(default)]
     pub label: Option<String>,
+}
+
+/// Printing settings shared by all printers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrintSection {
+    /// A folder of extra printer profiles (`*.toml`); the shipped ones are built in.
+    pub profiles_dir: Option<PathBuf>,
+    /// The receipt's QR link; `{store_id}` and `{order_id}` are filled in.
+    /// Empty: no QR code.
+    pub receipt_link: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,6 +265,11 @@ impl Config {
                 self.api.token_file = Some(dir.join(t));
             }
         }
+        if let Some(t) = &self.print.profiles_dir {
+            if t.is_relative() {
+                self.print.profiles_dir = Some(dir.join(t));
+            }
+        }
     }
 
     /// Parses and checks a config text; every error found, with its line.
@@ -334,6 +352,8 @@ impl Config {
                 );
             }
         }
+        drop(err);
+        errs.extend(crate::print::check::printer_errors(self, text, file));
         errs
     }
 
@@ -382,7 +402,7 @@ impl Config {
 }
 
 /// The first line that mentions `key` (1-based), or 0.
-fn line_of(text: &str, key: &str) -> usize {
+pub(crate) fn line_of(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| l.contains(key))
         .map(|i| i + 1)

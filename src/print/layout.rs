@@ -131,22 +131,12 @@ impl Sheet {
     fn hanging(&mut self, s: &str, indent: usize, st: Style) {
         let w = self.width_at(st);
         let s = sanitize(s, self.cs);
-        let first_w = w;
-        let lines = wrap(&s, first_w);
-        let mut rest = String::new();
-        for (i, l) in lines.iter().enumerate() {
-            if i == 0 {
-                self.push(pad(l, w, Align::Left), st);
-            } else {
-                if !rest.is_empty() {
-                    rest.push(' ');
-                }
-                rest.push_str(l);
-            }
-        }
+        let first = wrap(&s, w).into_iter().next().unwrap_or_default();
+        self.push(pad(&first, w, Align::Left), st);
+        let rest = s[first.len()..].trim_start();
         if !rest.is_empty() {
             let ind = indent.min(w / 2);
-            for l in wrap(&rest, w - ind) {
+            for l in wrap(rest, w - ind) {
                 self.push(pad(&format!("{}{l}", " ".repeat(ind)), w, Align::Left), st);
             }
         }
@@ -171,7 +161,11 @@ impl Sheet {
 }
 
 fn yuan(f: Fen) -> String {
-    format!("￥{f}")
+    if f.is_negative() {
+        format!("-￥{}", Fen(-f.0))
+    } else {
+        format!("￥{f}")
+    }
 }
 
 fn dining_label(d: Dining) -> &'static str {
@@ -340,11 +334,8 @@ fn receipt(s: &mut Sheet, st: &OrderState, copy: bool, info: &JobInfo, shop: &Sh
         .filter(|t| !t.trim().is_empty())
         .map(|t| format!("  桌 Table {t}"))
         .unwrap_or_default();
-    s.text(
-        &format!("取餐号 No. {}{table}  {}", o.pickup_no, dining_label(o.dining)),
-        BOLD,
-        Align::Left,
-    );
+    s.text(&format!("取餐号 No. {}{table}", o.pickup_no), BOLD, Align::Left);
+    s.text(dining_label(o.dining), NORMAL, Align::Left);
     s.text(&format!("下单 {}", full_time(&o.placed_at)), NORMAL, Align::Left);
     s.rule('-');
     let cols = s.cols;
@@ -376,7 +367,8 @@ fn receipt(s: &mut Sheet, st: &OrderState, copy: bool, info: &JobInfo, shop: &Sh
     let subtotal: Fen = o.items.iter().map(Item::total).sum();
     if subtotal != o.amount_due {
         s.sides("小计 Subtotal", &yuan(subtotal), NORMAL);
-        s.sides("优惠 Discount", &yuan(o.amount_due - subtotal), NORMAL);
+        let label = if o.amount_due < subtotal { "优惠 Discount" } else { "调整 Adjustment" };
+        s.sides(label, &yuan(o.amount_due - subtotal), NORMAL);
     }
     if st.rounding != Fen::ZERO {
         s.sides("抹零 Rounding", &yuan(st.rounding), NORMAL);

@@ -10,7 +10,7 @@ use super::text::Charset;
 use crate::store::JobRecord;
 use escpos::driver::Driver;
 use escpos::printer::Printer;
-use escpos::utils::{Encoder, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
+use escpos::utils::{Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
 use std::sync::{Arc, Mutex};
 
 /// Collects what escpos writes.
@@ -135,8 +135,10 @@ pub fn render_blocks(blocks: &[Block], profile: &Profile) -> Result<Vec<u8>, Ren
                         QRCodeModel::Model2
                     };
                     let opt = QRCodeOption::new(model, profile.qr.size, QRCodeCorrectionLevel::M);
+                    p.justify(JustifyMode::CENTER)?;
                     p.qrcode_option(data, opt)?;
                     p.feed()?;
+                    p.justify(JustifyMode::LEFT)?;
                 } else {
                     p.writeln(&super::text::sanitize(data, charset(profile)))?;
                 }

@@ -1,0 +1,403 @@
+//! The durable spool's writers: one task per printer drains that printer's
+//! queued jobs in job order. For each job: connect, ask the status
+//! (`DLE EOT`, where the profile and the link allow), record the attempt in
+//! the store (so a crash mid-send is known), write under a timeout, confirm
+//! with another status answer, then mark it done. A job that was sent before
+//! (a crash, a cut connection, paper running out mid-ticket) goes out again
+//! marked "重打 REPRINT · possible duplicate": never dropped, never silently twice.
+//!
+//! A printer that is off, out of paper or open holds its queue, shows why on
+//! the `watch` of `SpoolStatus`, and resumes by itself when it recovers.
+
+use super::layout::Shop;
+use super::profile::{Profile, Profiles};
+use super::render::render_job;
+use super::status::{PrinterState, PrinterStatus, SpoolStatus};
+use super::transport::{Connection, Endpoint, Timeouts, TransportError};
+use crate::config::PrinterSection;
+use crate::engine::EngineHandle;
+use crate::store::{JobRecord, JobState};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+/// One printer the spool drives.
+#[derive(Debug, Clone)]
+pub struct SpoolPrinter {
+    pub name: String,
+    pub label: String,
+    pub endpoint: Endpoint,
+    pub profile: Profile,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SpoolOptions {
+    pub timeouts: Timeouts,
+    /// How often a held printer is tried again.
+    pub retry_every: Duration,
+}
+
+impl Default for SpoolOptions {
+    fn default() -> Self {
+        SpoolOptions {
+            timeouts: Timeouts::default(),
+            retry_every: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    #[error("printer `{printer}` uses profile `{profile}`, which is not known: use one of {known}, or add printers/{profile}.toml")]
+    UnknownProfile {
+        printer: String,
+        profile: String,
+        known: String,
+    },
+    #[error("printer `{printer}`: {source}")]
+    Endpoint {
+        printer: String,
+        source: TransportError,
+    },
+}
+
+/// The running spool: its writer tasks and the printers' state.
+pub struct Spool {
+    pub handles: Vec<JoinHandle<()>>,
+    pub status: watch::Receiver<SpoolStatus>,
+    stop: watch::Sender<bool>,
+}
+
+impl Spool {
+    /// Stops the writers after their current step; queued jobs stay in the store.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for h in self.handles {
+            let _ = h.await;
+        }
+    }
+}
+
+/// The spool's printers from the config, with their profiles.
+pub fn printers_from_config(
+    sections: &[PrinterSection],
+    profiles: &Profiles,
+) -> Result<Vec<SpoolPrinter>, SpoolError> {
+    sections
+        .iter()
+        .map(|p| {
+            let profile = profiles.get(&p.profile).cloned().ok_or_else(|| SpoolError::UnknownProfile {
+                printer: p.name.clone(),
+                profile: p.profile.clone(),
+                known: profiles.names().collect::<Vec<_>>().join(", "),
+            })?;
+            let endpoint = Endpoint::parse(&p.connect).map_err(|source| SpoolError::Endpoint {
+                printer: p.name.clone(),
+                source,
+            })?;
+            Ok(SpoolPrinter {
+                name: p.name.clone(),
+                label: p.label.clone().unwrap_or_else(|| p.name.clone()),
+                endpoint,
+                profile,
+            })
+        })
+        .collect()
+}
+
+/// Starts one writer per configured printer. Must run inside a tokio runtime.
+pub fn start_spool(
+    engine: EngineHandle,
+    sections: &[PrinterSection],
+    profiles: &Profiles,
+    shop: Shop,
+) -> Result<Spool, SpoolError> {
+    let printers = printers_from_config(sections, profiles)?;
+    Ok(start_with(engine, printers, shop, SpoolOptions::default()))
+}
+
+pub fn start_with(engine: EngineHandle, printers: Vec<SpoolPrinter>, shop: Shop, opts: SpoolOptions) -> Spool {
+    let initial: SpoolStatus = printers
+        .iter()
+        .map(|p| PrinterStatus {
+            name: p.name.clone(),
+            label: p.label.clone(),
+            state: PrinterState::Unknown,
+            queued: 0,
+            last_error: None,
+            since: None,
+        })
+        .collect();
+    let (status_tx, status) = watch::channel(initial);
+    let (stop, stop_rx) = watch::channel(false);
+    let handles = printers
+        .into_iter()
+        .enumerate()
+        .map(|(slot, printer)| {
+            let w = PrinterWriter {
+                slot,
+                engine: engine.clone(),
+                jobs: engine.subscribe_jobs(),
+                printer,
+                shop: shop.clone(),
+                opts,
+                status: status_tx.clone(),
+                stop: stop_rx.clone(),
+                queue: BTreeMap::new(),
+                conn: None,
+            };
+            tokio::spawn(w.run())
+        })
+        .collect();
+    Spool { handles, status, stop }
+}
+
+struct PrinterWriter {
+    slot: usize,
+    engine: EngineHandle,
+    jobs: broadcast::Receiver<std::sync::Arc<JobRecord>>,
+    printer: SpoolPrinter,
+    shop: Shop,
+    opts: SpoolOptions,
+    status: watch::Sender<SpoolStatus>,
+    stop: watch::Receiver<bool>,
+    /// This printer's queued jobs, by job number.
+    queue: BTreeMap<u64, JobRecord>,
+    conn: Option<Connection>,
+}
+
+/// What one try at the head of the queue came to.
+enum Step {
+    Printed,
+    /// The printer cannot print now: wait, then try again.
+    Held,
+    /// The engine has stopped.
+    Stop,
+}
+
+impl PrinterWriter {
+    async fn run(mut self) {
+        if self.reload().is_err() {
+            return;
+        }
+        loop {
+            if *self.stop.borrow() {
+                break;
+            }
+            self.drain_notices();
+            self.publish_queue();
+            let Some(job) = self.queue.values().next().cloned() else {
+                // Idle: free the printer for other senders, then wait for work.
+                self.conn = None;
+                if !self.wait(None).await {
+                    break;
+                }
+                continue;
+            };
+            match self.try_job(job).await {
+                Step::Printed => {}
+                Step::Held => {
+                    if !self.wait(Some(self.opts.retry_every)).await {
+                        break;
+                    }
+                }
+                Step::Stop => break,
+            }
+        }
+    }
+
+    /// Reads this printer's queued jobs from the store.
+    fn reload(&mut self) -> Result<(), ()> {
+        match self.engine.jobs() {
+            Ok(all) => {
+                self.queue = all
+                    .into_iter()
+                    .filter(|j| j.printer == self.printer.name && j.state == JobState::Queued)
+                    .map(|j| (j.job, j))
+                    .collect();
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(printer = %self.printer.name, error = %e, "cannot read the spool");
+                Err(())
+            }
+        }
+    }
+
+    fn notice(&mut self, j: &JobRecord) {
+        if j.printer != self.printer.name {
+            return;
+        }
+        if j.state == JobState::Queued {
+            self.queue.insert(j.job, j.clone());
+        } else {
+            self.queue.remove(&j.job);
+        }
+    }
+
+    /// Applies job changes already announced, without waiting.
+    fn drain_notices(&mut self) {
+        loop {
+            match self.jobs.try_recv() {
+                Ok(j) => self.notice(&j),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    let _ = self.reload();
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Waits for a job notice, the retry delay, or the stop signal. False on stop.
+    async fn wait(&mut self, delay: Option<Duration>) -> bool {
+        let sleep = async {
+            match delay {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = sleep => true,
+            r = self.jobs.recv() => {
+                match r {
+                    Ok(j) => self.notice(&j),
+                    Err(broadcast::error::RecvError::Lagged(_)) => { let _ = self.reload(); }
+                    Err(broadcast::error::RecvError::Closed) => return false,
+                }
+                // While held, a notice only updates the count: keep the pace.
+                if let Some(d) = delay {
+                    self.publish_queue();
+                    tokio::time::sleep(d / 4).await;
+                }
+                true
+            }
+            _ = self.stop.changed() => false,
+        }
+    }
+
+    async fn try_job(&mut self, job: JobRecord) -> Step {
+        let t = self.opts.timeouts;
+        if self.conn.is_none() {
+            match Connection::open(&self.printer.endpoint, &t).await {
+                Ok(c) => self.conn = Some(c),
+                Err(e) => {
+                    self.set_state(PrinterState::Offline, Some(e.to_string()));
+                    return Step::Held;
+                }
+            }
+        }
+        let ask = self.printer.profile.status.dle_eot;
+        // Preflight: never send into a printer that says it cannot print.
+        if let Some(st) = self.ask_status(ask).await {
+            if !st.is_ready() {
+                self.set_state(st, None);
+                return Step::Held;
+            }
+        } else {
+            return Step::Held;
+        }
+        let bytes = match render_job(&job, &self.printer.profile, &self.shop) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(printer = %self.printer.name, job = job.job, error = %e, "cannot render a job");
+                self.set_state(PrinterState::Error(e.to_string()), Some(e.to_string()));
+                return Step::Held;
+            }
+        };
+        // Durable before the first byte leaves: a crash from here on is known.
+        if self.engine.spool_attempt(job.job).await.is_err() {
+            return Step::Stop;
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Step::Held;
+        };
+        if let Err(e) = conn.write_all(&bytes, &t).await {
+            tracing::warn!(printer = %self.printer.name, job = job.job, error = %e, "a send was cut off");
+            self.conn = None;
+            return self.interrupted(job.job, PrinterState::Offline, e.to_string()).await;
+        }
+        // Confirm: a status answer after the data means it all arrived; a
+        // fault now means the ticket may be cut short.
+        match self.ask_status(ask).await {
+            Some(PrinterState::Online) => {}
+            Some(st) => {
+                let why = format!("{} while printing job #{}", st.words(), job.job);
+                return self.interrupted(job.job, st, why).await;
+            }
+            None => {
+                let why = format!("no confirmation for job #{}", job.job);
+                return self.interrupted(job.job, PrinterState::Offline, why).await;
+            }
+        }
+        if self.engine.spool_done(job.job).await.is_err() {
+            return Step::Stop;
+        }
+        tracing::info!(printer = %self.printer.name, job = job.job, kind = job.doc.kind(), order_id = job.doc.order_id().unwrap_or("-"), "printed");
+        self.queue.remove(&job.job);
+        self.set_state(PrinterState::Online, None);
+        self.publish_queue();
+        Step::Printed
+    }
+
+    /// The printer's state, or None when the link failed (then it is closed
+    /// and the state published as offline).
+    async fn ask_status(&mut self, ask: bool) -> Option<PrinterState> {
+        let conn = self.conn.as_mut()?;
+        if !ask || !conn.can_ask_status() {
+            return Some(PrinterState::Online);
+        }
+        match conn.status(&self.opts.timeouts).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.conn = None;
+                self.set_state(PrinterState::Offline, Some(e.to_string()));
+                None
+            }
+        }
+    }
+
+    async fn interrupted(&mut self, job: u64, state: PrinterState, why: String) -> Step {
+        if self.engine.spool_failed(job, why.clone(), true).await.is_err() {
+            return Step::Stop;
+        }
+        if let Ok(Some(j)) = self.engine.job(job) {
+            self.notice(&j);
+        }
+        self.set_state(state, Some(why));
+        Step::Held
+    }
+
+    fn publish_queue(&self) {
+        let n = self.queue.len();
+        let slot = self.slot;
+        self.status.send_if_modified(|v| match v.get_mut(slot) {
+            Some(s) if s.queued != n => {
+                s.queued = n;
+                true
+            }
+            _ => false,
+        });
+    }
+
+    fn set_state(&self, state: PrinterState, error: Option<String>) {
+        let slot = self.slot;
+        let n = self.queue.len();
+        let now = self.engine.config().clock.now();
+        let name = &self.printer.name;
+        self.status.send_if_modified(|v| {
+            let Some(s) = v.get_mut(slot) else { return false };
+            let changed = s.state != state || s.queued != n || (error.is_some() && s.last_error != error);
+            if s.state != state {
+                tracing::info!(printer = %name, from = ?s.state, to = ?state, "printer state");
+                s.since = Some(now);
+            }
+            s.state = state;
+            s.queued = n;
+            if error.is_some() {
+                s.last_error = error;
+            }
+            changed
+        });
+    }
+}
