@@ -46,6 +46,11 @@ struct Shared {
     jobs: Vec<ReceivedJob>,
     /// Cut the next connection after this many bytes (once).
     fail_after: Option<usize>,
+    /// Stop taking in (and answering) data after this many bytes on the next
+    /// connection, as a jammed printer does, until the sender goes away (once).
+    stall_after: Option<usize>,
+    /// Bytes received over all connections.
+    received: usize,
     out_dir: Option<PathBuf>,
     connections: usize,
 }
@@ -110,6 +115,17 @@ impl VirtualPrinter {
     /// Cuts the next connection after `n` bytes (once).
     pub fn fail_after_bytes(&self, n: Option<usize>) {
         self.lock().fail_after = n;
+    }
+
+    /// Stops processing the next connection after `n` bytes: no more data is
+    /// printed and no status is answered until the sender goes away (once).
+    pub fn stall_after_bytes(&self, n: Option<usize>) {
+        self.lock().stall_after = n;
+    }
+
+    /// Bytes received so far, status requests included.
+    pub fn received_bytes(&self) -> usize {
+        self.lock().received
     }
 
     /// Writes every job received from now on into `dir` (decoded text and raw bytes).
@@ -256,11 +272,12 @@ async fn connection(
     arrived: &Arc<Notify>,
 ) {
     let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
-    let fail_after = {
+    let (fail_after, stall_after) = {
         let mut sh = lock();
         sh.connections += 1;
-        sh.fail_after.take()
+        (sh.fail_after.take(), sh.stall_after.take())
     };
+    let mut stalled = false;
     let mut split = JobSplitter {
         cur: Vec::new(),
         first: None,
@@ -280,6 +297,9 @@ async fn connection(
                 continue;
             }
         };
+        if stalled {
+            continue;
+        }
         let now = Instant::now();
         let mut take = n;
         if let Some(limit) = fail_after {
@@ -288,7 +308,14 @@ async fn connection(
                 cut = true;
             }
         }
+        if let Some(limit) = stall_after {
+            if received + take >= limit {
+                take = limit.saturating_sub(received);
+                stalled = true;
+            }
+        }
         received += take;
+        lock().received += take;
         let st = state.borrow().clone();
         let paper_out = st == PrinterState::PaperOut;
         let mut done = Vec::new();
@@ -324,7 +351,7 @@ async fn connection(
         }
     }
     let mut done = Vec::new();
-    done.extend(split.finish(cut));
+    done.extend(split.finish(cut || stalled));
     record(shared, arrived, done);
 }
 
