@@ -352,7 +352,6 @@ impl Config {
                 );
             }
         }
-        drop(err);
         errs.extend(crate::print::check::printer_errors(self, text, file));
         errs
     }

@@ -142,8 +142,16 @@ fn a_resent_job_says_it_may_be_a_duplicate() {
         printed_at: None,
     };
     let text = decode(&render_job(&job, &profile("generic-80"), &shop()).expect("renders"));
-    assert!(text.iter().any(|l| l.contains("重打 REPRINT · possible duplicate of #17")), "{text:#?}");
-    assert!(text.iter().any(|l| l.contains("原时间 original 2026-11-25 12:02:10")), "{text:#?}");
+    assert!(
+        text.iter()
+            .any(|l| l.contains("重打 REPRINT · possible duplicate of #17")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|l| l.contains("原时间 original 2026-11-25 12:02:10")),
+        "{text:#?}"
+    );
     assert!(text.iter().any(|l| l.contains("job #17")), "{text:#?}");
 }
 
@@ -157,14 +165,28 @@ fn positions(hay: &[u8], needle: &[u8]) -> Vec<usize> {
 
 #[test]
 fn every_init_is_followed_by_chinese_mode() {
-    for doc in [kitchen_doc(true), JobDoc::Drawer, JobDoc::Receipt { state: Box::new(paid_in_cash()), copy: false }] {
+    for doc in [
+        kitchen_doc(true),
+        JobDoc::Drawer,
+        JobDoc::Receipt {
+            state: Box::new(paid_in_cash()),
+            copy: false,
+        },
+    ] {
         let bytes = render_doc(&doc, &info(1), &profile("generic-80"), &shop()).expect("renders");
         let inits = positions(&bytes, &[0x1B, 0x40]);
         assert!(!inits.is_empty());
         for i in inits {
-            assert_eq!(&bytes[i + 2..i + 4], &[0x1C, 0x26], "ESC @ at {i} without FS &");
+            assert_eq!(
+                &bytes[i + 2..i + 4],
+                &[0x1C, 0x26],
+                "ESC @ at {i} without FS &"
+            );
         }
-        assert!(!has_four_byte_gb18030(&bytes), "a 4-byte GB18030 sequence went out");
+        assert!(
+            !has_four_byte_gb18030(&bytes),
+            "a 4-byte GB18030 sequence went out"
+        );
     }
 }
 
@@ -175,29 +197,53 @@ fn the_receipt_qr_is_model_2_with_the_lookup_link() {
         copy: false,
     };
     let bytes = render_doc(&doc, &info(1), &profile("generic-80"), &shop()).expect("renders");
-    assert_eq!(positions(&bytes, &[0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x41, 0x32]).len(), 1);
+    assert_eq!(
+        positions(&bytes, &[0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x41, 0x32]).len(),
+        1
+    );
     let text = decode(&bytes);
-    assert!(text.contains(&"[QR model2: https://m.example.cn/o/S001/WX20261125-000123]".to_string()), "{text:#?}");
+    assert!(
+        text.contains(&"[QR model2: https://m.example.cn/o/S001/WX20261125-000123]".to_string()),
+        "{text:#?}"
+    );
 }
 
 #[test]
 fn the_drawer_gets_the_full_five_byte_pulse() {
-    let bytes = render_doc(&JobDoc::Drawer, &info(1), &profile("generic-80"), &shop()).expect("renders");
+    let bytes =
+        render_doc(&JobDoc::Drawer, &info(1), &profile("generic-80"), &shop()).expect("renders");
     assert_eq!(positions(&bytes, &[0x1B, 0x70, 0x00, 0x19, 0xFA]).len(), 1);
     assert_eq!(decode(&bytes), vec!["[DRAWER pin2 50ms/500ms]"]);
 }
 
 #[test]
 fn a_printer_without_a_cutter_gets_no_cut() {
-    let bytes = render_doc(&kitchen_doc(false), &info(1), &profile("generic-58-nocut"), &shop()).expect("renders");
+    let bytes = render_doc(
+        &kitchen_doc(false),
+        &info(1),
+        &profile("generic-58-nocut"),
+        &shop(),
+    )
+    .expect("renders");
     assert!(positions(&bytes, &[0x1D, b'V']).is_empty());
 }
 
 fn mixed_text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         "[a-zA-Z0-9 ,.+-]{1,12}",
-        prop::sample::select(vec!["宫保鸡丁", "红烧", "牛肉面", "加辣", "￥", "·", "𠮷", "🍜", "¥", "酸菜鱼"])
-            .prop_map(str::to_string),
+        prop::sample::select(vec![
+            "宫保鸡丁",
+            "红烧",
+            "牛肉面",
+            "加辣",
+            "￥",
+            "·",
+            "𠮷",
+            "🍜",
+            "¥",
+            "酸菜鱼"
+        ])
+        .prop_map(str::to_string),
     ];
     prop::collection::vec(piece, 1..12).prop_map(|v| v.concat())
 }

@@ -62,9 +62,15 @@ fn start_spool(h: EngineHandle, vp: &VirtualPrinter) -> Spool {
 async fn place(h: &EngineHandle, seq: u64) {
     let mut order = common::order(&format!("WX20261125-{seq:06}"), 3800);
     order.pickup_no = format!("A{seq:03}");
-    h.execute(None, Command::Platform { seq, event: PlatformEvent::OrderPlaced { order } })
-        .await
-        .expect("order placed");
+    h.execute(
+        None,
+        Command::Platform {
+            seq,
+            event: PlatformEvent::OrderPlaced { order },
+        },
+    )
+    .await
+    .expect("order placed");
 }
 
 /// The job number a received ticket carries ("job #N").
@@ -92,7 +98,10 @@ async fn wait_status(
                 return Some(s.clone());
             }
         }
-        if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+        if tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .is_err()
+        {
             return None;
         }
     }
@@ -124,21 +133,42 @@ async fn twenty_tickets_wait_for_a_printer_that_is_off_then_print_once_in_order(
         s[0].state == PrinterState::Offline && s[0].queued == 20
     })
     .await;
-    assert!(held.is_some(), "the screen must show the printer offline with 20 waiting: {:?}", status.borrow());
+    assert!(
+        held.is_some(),
+        "the screen must show the printer offline with 20 waiting: {:?}",
+        status.borrow()
+    );
     assert!(vp.jobs().is_empty());
 
     vp.set_status(PrinterState::Online);
     let jobs = vp.wait_for_jobs(20, WAIT).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let jobs_after = vp.jobs();
-    assert_eq!(jobs_after.len(), 20, "exactly 20 tickets, got {}", jobs_after.len());
+    assert_eq!(
+        jobs_after.len(),
+        20,
+        "exactly 20 tickets, got {}",
+        jobs_after.len()
+    );
     let numbers: Vec<u64> = jobs.iter().filter_map(job_no).collect();
     assert_eq!(numbers, (1..=20).collect::<Vec<u64>>(), "in job order");
     assert!(jobs.iter().all(|j| !marked_duplicate(j) && !j.cut_off));
-    assert!(jobs[0].text.iter().any(|l| l.contains("宫保鸡丁")), "{:#?}", jobs[0].text);
-    let queued = wait_status(&mut status, Duration::from_secs(2), |s| s[0].queued == 0 && s[0].state == PrinterState::Online).await;
+    assert!(
+        jobs[0].text.iter().any(|l| l.contains("宫保鸡丁")),
+        "{:#?}",
+        jobs[0].text
+    );
+    let queued = wait_status(&mut status, Duration::from_secs(2), |s| {
+        s[0].queued == 0 && s[0].state == PrinterState::Online
+    })
+    .await;
     assert!(queued.is_some(), "{:?}", status.borrow());
-    assert!(t.h().jobs().expect("jobs").iter().all(|j| j.state == JobState::Done && j.attempts == 1));
+    assert!(t
+        .h()
+        .jobs()
+        .expect("jobs")
+        .iter()
+        .all(|j| j.state == JobState::Done && j.attempts == 1));
     spool.shutdown().await;
 }
 
@@ -167,7 +197,13 @@ async fn paper_out_holds_the_queue_and_shows_it_then_it_drains() {
         s[0].state == PrinterState::PaperOut && s[0].queued == 3
     })
     .await
-    .unwrap_or_else(|| panic!("paper out is shown within 2 s: {:?} jobs {}", status.borrow(), vp.jobs().len()));
+    .unwrap_or_else(|| {
+        panic!(
+            "paper out is shown within 2 s: {:?} jobs {}",
+            status.borrow(),
+            vp.jobs().len()
+        )
+    });
     assert!(asked.elapsed() < Duration::from_secs(2));
     assert_eq!(shown[0].line(), "厨房打印机缺纸 hot: paper out, 3 waiting");
     // The cheap printer would take the data and lose it in its buffer: nothing was sent.
@@ -178,8 +214,14 @@ async fn paper_out_holds_the_queue_and_shows_it_then_it_drains() {
     let jobs = vp.wait_for_jobs(6, WAIT).await;
     let numbers: Vec<u64> = jobs.iter().filter_map(job_no).collect();
     assert_eq!(numbers, (1..=6).collect::<Vec<u64>>());
-    assert!(jobs.iter().all(|j| !marked_duplicate(j) && !j.while_paper_out));
-    assert!(wait_status(&mut status, Duration::from_secs(2), |s| s[0].queued == 0).await.is_some());
+    assert!(jobs
+        .iter()
+        .all(|j| !marked_duplicate(j) && !j.while_paper_out));
+    assert!(
+        wait_status(&mut status, Duration::from_secs(2), |s| s[0].queued == 0)
+            .await
+            .is_some()
+    );
     spool.shutdown().await;
 }
 
@@ -199,15 +241,24 @@ async fn a_connection_cut_midway_reprints_the_ticket_marked_as_a_possible_duplic
     assert!(!marked_duplicate(&jobs[0]));
     assert_eq!(job_no(&jobs[1]), Some(1));
     assert!(
-        jobs[1].text.iter().any(|l| l.contains("重打 REPRINT · possible duplicate of #1")),
+        jobs[1]
+            .text
+            .iter()
+            .any(|l| l.contains("重打 REPRINT · possible duplicate of #1")),
         "{:#?}",
         jobs[1].text
     );
     assert_eq!(job_no(&jobs[2]), Some(2));
-    assert!(!marked_duplicate(&jobs[2]), "the next ticket is not a reprint");
+    assert!(
+        !marked_duplicate(&jobs[2]),
+        "the next ticket is not a reprint"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let rec = t.h().job(1).expect("read").expect("job 1");
-    assert_eq!((rec.state, rec.attempts, rec.interrupted), (JobState::Done, 2, true));
+    assert_eq!(
+        (rec.state, rec.attempts, rec.interrupted),
+        (JobState::Done, 2, true)
+    );
     spool.shutdown().await;
 }
 
@@ -219,12 +270,15 @@ const CHILD_PRINTER: &str = "PASSLINE_TEST_CRASH_CHILD_PRINTER";
 fn crash_child(dir: &str, printer: &str) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let store = passline::store::Store::open(std::path::Path::new(dir), 4 << 20).expect("store");
+        let store =
+            passline::store::Store::open(std::path::Path::new(dir), 4 << 20).expect("store");
         let cfg = passline::engine::EngineConfig {
             rules: dine_in(),
             routes: kitchen_routes(),
             tz: chrono_tz::Asia::Shanghai,
-            clock: std::sync::Arc::new(passline::engine::FixedClock::at("2026-11-25T12:00:00+08:00")),
+            clock: std::sync::Arc::new(passline::engine::FixedClock::at(
+                "2026-11-25T12:00:00+08:00",
+            )),
         };
         let engine = passline::engine::Engine::start(store, cfg).expect("engine");
         let printer = SpoolPrinter {
@@ -276,7 +330,10 @@ fn a_crash_mid_send_prints_every_ticket_and_marks_the_one_that_may_repeat() {
     }
 
     let vp = rt
-        .block_on(VirtualPrinter::start("127.0.0.1:0".parse().expect("addr"), PrinterState::Online))
+        .block_on(VirtualPrinter::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            PrinterState::Online,
+        ))
         .expect("virtual printer");
     vp.stall_after_bytes(Some(stall_at));
     let child = std::process::Command::new(std::env::current_exe().expect("test binary"))
@@ -294,7 +351,10 @@ fn a_crash_mid_send_prints_every_ticket_and_marks_the_one_that_may_repeat() {
     let mut child = KillOnDrop(child);
     let deadline = Instant::now() + WAIT;
     while vp.received_bytes() < stall_at {
-        assert!(Instant::now() < deadline, "the child never reached the third ticket");
+        assert!(
+            Instant::now() < deadline,
+            "the child never reached the third ticket"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     // The child now waits for a confirmation that never comes: kill it mid-send.
@@ -315,15 +375,30 @@ fn a_crash_mid_send_prints_every_ticket_and_marks_the_one_that_may_repeat() {
         jobs
     });
     let all = vp.jobs();
-    assert_eq!(all.len(), 7, "{:#?}", all.iter().map(|j| &j.text).collect::<Vec<_>>());
+    assert_eq!(
+        all.len(),
+        7,
+        "{:#?}",
+        all.iter().map(|j| &j.text).collect::<Vec<_>>()
+    );
     assert_eq!(jobs_after.len(), 7);
     for n in 1..=6u64 {
-        let whole: Vec<&ReceivedJob> = all.iter().filter(|j| !j.cut_off && job_no(j) == Some(n)).collect();
+        let whole: Vec<&ReceivedJob> = all
+            .iter()
+            .filter(|j| !j.cut_off && job_no(j) == Some(n))
+            .collect();
         assert_eq!(whole.len(), 1, "job #{n} printed whole exactly once");
-        let silent_copies = all.iter().filter(|j| job_no(j) == Some(n) && !marked_duplicate(j)).count();
+        let silent_copies = all
+            .iter()
+            .filter(|j| job_no(j) == Some(n) && !marked_duplicate(j))
+            .count();
         assert!(silent_copies <= 1, "job #{n} printed twice without a mark");
     }
-    assert!(marked_duplicate(&all[3]) && job_no(&all[3]) == Some(3), "{:#?}", all[3].text);
+    assert!(
+        marked_duplicate(&all[3]) && job_no(&all[3]) == Some(3),
+        "{:#?}",
+        all[3].text
+    );
     let rec = t.h().jobs().expect("jobs");
     assert!(rec.iter().all(|j| j.state == JobState::Done), "{rec:#?}");
 }

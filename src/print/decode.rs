@@ -217,8 +217,16 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
                     b'V' => {
                         let m = at(i + 2).unwrap_or(0);
                         let partial = matches!(m, 1 | 49 | 66);
-                        let len = if matches!(m, 65 | 66 | 97 | 98 | 103 | 104) { 4 } else { 3 };
-                        d.mark(if partial { "[CUT partial]".into() } else { "[CUT]".into() });
+                        let len = if matches!(m, 65 | 66 | 97 | 98 | 103 | 104) {
+                            4
+                        } else {
+                            3
+                        };
+                        d.mark(if partial {
+                            "[CUT partial]".into()
+                        } else {
+                            "[CUT]".into()
+                        });
                         i += len;
                     }
                     b'(' if at(i + 2) == Some(b'k') => {
@@ -230,7 +238,9 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
                         let body = &bytes[body_start..body_end];
                         if body.first() == Some(&49) {
                             match body.get(1) {
-                                Some(65) => d.qr_model = body.get(2).map_or(1, |m| m.saturating_sub(48)),
+                                Some(65) => {
+                                    d.qr_model = body.get(2).map_or(1, |m| m.saturating_sub(48))
+                                }
                                 Some(80) => d.qr_data = Some(body.get(3..).unwrap_or(&[]).to_vec()),
                                 Some(81) => {
                                     let data = d.qr_data.take().unwrap_or_default();
@@ -244,8 +254,10 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
                         i = body_end;
                     }
                     b'v' if at(i + 2) == Some(b'0') => {
-                        let x = usize::from(at(i + 4).unwrap_or(0)) + 256 * usize::from(at(i + 5).unwrap_or(0));
-                        let y = usize::from(at(i + 6).unwrap_or(0)) + 256 * usize::from(at(i + 7).unwrap_or(0));
+                        let x = usize::from(at(i + 4).unwrap_or(0))
+                            + 256 * usize::from(at(i + 5).unwrap_or(0));
+                        let y = usize::from(at(i + 6).unwrap_or(0))
+                            + 256 * usize::from(at(i + 7).unwrap_or(0));
                         d.mark("[IMAGE]".into());
                         i += 8 + x * y;
                     }
@@ -321,8 +333,14 @@ mod tests {
         b.extend_from_slice(&[0x1D, b'(', b'k', 4, 0, 49, 65, 50, 0]);
         b.extend_from_slice(&[0x1D, b'(', b'k', 5, 0, 49, 80, 48, b'h', b'i']);
         b.extend_from_slice(&[0x1D, b'(', b'k', 3, 0, 49, 81, 48]);
-        assert_eq!(decode(&b), vec!["[DRAWER pin2 50ms/500ms]", "[CUT]", "[QR model2: hi]"]);
-        assert_eq!(decode(&[0x1B, b'p', 0]), vec!["[DRAWER truncated: fewer than 5 bytes]"]);
+        assert_eq!(
+            decode(&b),
+            vec!["[DRAWER pin2 50ms/500ms]", "[CUT]", "[QR model2: hi]"]
+        );
+        assert_eq!(
+            decode(&[0x1B, b'p', 0]),
+            vec!["[DRAWER truncated: fewer than 5 bytes]"]
+        );
     }
 
     #[test]

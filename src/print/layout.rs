@@ -227,7 +227,11 @@ fn lay(s: &mut Sheet, doc: &JobDoc, info: &JobInfo, shop: &Shop) {
             order_note(s, order);
             s.rule('-');
             s.sides(&format!("单号 {}", order.id), "", NORMAL);
-            s.sides(&format!("出单 fired {}", hms(fired_at)), &format!("job #{}", info.job), NORMAL);
+            s.sides(
+                &format!("出单 fired {}", hms(fired_at)),
+                &format!("job #{}", info.job),
+                NORMAL,
+            );
             s.blocks.push(Block::Cut);
         }
         JobDoc::Cancel {
@@ -247,7 +251,11 @@ fn lay(s: &mut Sheet, doc: &JobDoc, info: &JobInfo, shop: &Shop) {
                 s.text(&format!("原因 Reason: {reason}"), BOLD, Align::Left);
             }
             s.text("停止制作 STOP COOKING", BOLD, Align::Center);
-            s.sides(&format!("单号 {}", order.id), &format!("job #{}", info.job), NORMAL);
+            s.sides(
+                &format!("单号 {}", order.id),
+                &format!("job #{}", info.job),
+                NORMAL,
+            );
             s.blocks.push(Block::Cut);
         }
         JobDoc::Receipt { state, copy } => receipt(s, state, *copy, info, shop),
@@ -259,7 +267,11 @@ fn lay(s: &mut Sheet, doc: &JobDoc, info: &JobInfo, shop: &Shop) {
                 s.text(l, NORMAL, Align::Left);
             }
             s.rule('-');
-            s.sides(&full_time(&info.created_at), &format!("job #{}", info.job), NORMAL);
+            s.sides(
+                &full_time(&info.created_at),
+                &format!("job #{}", info.job),
+                NORMAL,
+            );
             s.blocks.push(Block::Cut);
         }
         JobDoc::Reprint {
@@ -275,11 +287,19 @@ fn lay(s: &mut Sheet, doc: &JobDoc, info: &JobInfo, shop: &Shop) {
             }
             s.text("重打 REPRINT", BANNER, Align::Center);
             if *possible_duplicate {
-                s.text(&format!("重打 REPRINT · possible duplicate of #{of_job}"), BOLD, Align::Left);
+                s.text(
+                    &format!("重打 REPRINT · possible duplicate of #{of_job}"),
+                    BOLD,
+                    Align::Left,
+                );
             } else {
                 s.text(&format!("重打 REPRINT of #{of_job}"), BOLD, Align::Left);
             }
-            s.text(&format!("原时间 original {}", full_time(original_at)), BOLD, Align::Left);
+            s.text(
+                &format!("原时间 original {}", full_time(original_at)),
+                BOLD,
+                Align::Left,
+            );
             s.rule('=');
             lay(s, doc, info, shop);
         }
@@ -287,7 +307,10 @@ fn lay(s: &mut Sheet, doc: &JobDoc, info: &JobInfo, shop: &Shop) {
 }
 
 fn items_of<'a>(order: &'a Order, lines: &'a [u32]) -> impl Iterator<Item = &'a Item> + 'a {
-    order.items.iter().filter(move |it| lines.contains(&it.line))
+    order
+        .items
+        .iter()
+        .filter(move |it| lines.contains(&it.line))
 }
 
 fn kitchen_head(s: &mut Sheet, order: &Order, station: &str) {
@@ -299,7 +322,11 @@ fn kitchen_head(s: &mut Sheet, order: &Order, station: &str) {
         .map(|t| format!("桌{t}"))
         .unwrap_or_default();
     s.sides(&order.pickup_no, &table, BIG);
-    s.sides(dining_label(order.dining), &format!("下单 {}", hms(&order.placed_at)), NORMAL);
+    s.sides(
+        dining_label(order.dining),
+        &format!("下单 {}", hms(&order.placed_at)),
+        NORMAL,
+    );
 }
 
 fn kitchen_item(s: &mut Sheet, it: &Item) {
@@ -334,9 +361,17 @@ fn receipt(s: &mut Sheet, st: &OrderState, copy: bool, info: &JobInfo, shop: &Sh
         .filter(|t| !t.trim().is_empty())
         .map(|t| format!("  桌 Table {t}"))
         .unwrap_or_default();
-    s.text(&format!("取餐号 No. {}{table}", o.pickup_no), BOLD, Align::Left);
+    s.text(
+        &format!("取餐号 No. {}{table}", o.pickup_no),
+        BOLD,
+        Align::Left,
+    );
     s.text(dining_label(o.dining), NORMAL, Align::Left);
-    s.text(&format!("下单 {}", full_time(&o.placed_at)), NORMAL, Align::Left);
+    s.text(
+        &format!("下单 {}", full_time(&o.placed_at)),
+        NORMAL,
+        Align::Left,
+    );
     s.rule('-');
     let cols = s.cols;
     let amount_w = 11;
@@ -367,7 +402,11 @@ fn receipt(s: &mut Sheet, st: &OrderState, copy: bool, info: &JobInfo, shop: &Sh
     let subtotal: Fen = o.items.iter().map(Item::total).sum();
     if subtotal != o.amount_due {
         s.sides("小计 Subtotal", &yuan(subtotal), NORMAL);
-        let label = if o.amount_due < subtotal { "优惠 Discount" } else { "调整 Adjustment" };
+        let label = if o.amount_due < subtotal {
+            "优惠 Discount"
+        } else {
+            "调整 Adjustment"
+        };
         s.sides(label, &yuan(o.amount_due - subtotal), NORMAL);
     }
     if st.rounding != Fen::ZERO {
@@ -389,14 +428,22 @@ fn receipt(s: &mut Sheet, st: &OrderState, copy: bool, info: &JobInfo, shop: &Sh
         s.sides("找零 Change", &yuan(change), BOLD);
     }
     for r in &st.refunds {
-        s.sides(&format!("退款 Refund ({})", method_label(r.method)), &yuan(-r.amount), NORMAL);
+        s.sides(
+            &format!("退款 Refund ({})", method_label(r.method)),
+            &yuan(-r.amount),
+            NORMAL,
+        );
     }
     s.rule('-');
     if let Some(link) = shop.link_for(&o.id.0) {
         s.blocks.push(Block::Qr(link));
         s.text("扫码查看订单 Scan to see your order", NORMAL, Align::Center);
     }
-    s.sides(&full_time(&info.created_at), &format!("job #{}", info.job), NORMAL);
+    s.sides(
+        &full_time(&info.created_at),
+        &format!("job #{}", info.job),
+        NORMAL,
+    );
     s.text("谢谢惠顾 Thank you", NORMAL, Align::Center);
     s.blocks.push(Block::Cut);
 }
@@ -422,7 +469,10 @@ mod tests {
             addon: true,
             fired_at: order.placed_at,
         };
-        let info = JobInfo { job: 7, created_at: order.placed_at };
+        let info = JobInfo {
+            job: 7,
+            created_at: order.placed_at,
+        };
         for cols in [32, 42, 48] {
             for b in layout(&doc, &info, &Shop::default(), cols, Charset::CHINESE) {
                 if let Block::Line { text, size, .. } = b {

@@ -9,12 +9,30 @@ use std::path::Path;
 
 /// The profiles shipped in `printers/`, embedded at build time.
 pub const BUILTIN: [(&str, &str); 6] = [
-    ("generic-80.toml", include_str!("../../printers/generic-80.toml")),
-    ("generic-58.toml", include_str!("../../printers/generic-58.toml")),
-    ("generic-58-nocut.toml", include_str!("../../printers/generic-58-nocut.toml")),
-    ("epson-tm-t88v.toml", include_str!("../../printers/epson-tm-t88v.toml")),
-    ("xprinter-xp-58.toml", include_str!("../../printers/xprinter-xp-58.toml")),
-    ("xprinter-xp-80.toml", include_str!("../../printers/xprinter-xp-80.toml")),
+    (
+        "generic-80.toml",
+        include_str!("../../printers/generic-80.toml"),
+    ),
+    (
+        "generic-58.toml",
+        include_str!("../../printers/generic-58.toml"),
+    ),
+    (
+        "generic-58-nocut.toml",
+        include_str!("../../printers/generic-58-nocut.toml"),
+    ),
+    (
+        "epson-tm-t88v.toml",
+        include_str!("../../printers/epson-tm-t88v.toml"),
+    ),
+    (
+        "xprinter-xp-58.toml",
+        include_str!("../../printers/xprinter-xp-58.toml"),
+    ),
+    (
+        "xprinter-xp-80.toml",
+        include_str!("../../printers/xprinter-xp-80.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,22 +161,34 @@ impl Profile {
         if !(40..=120).contains(&self.paper.width_mm) {
             return bad(
                 "paper.width_mm",
-                format!("{} mm is not a receipt paper width: write 58 or 80", self.paper.width_mm),
+                format!(
+                    "{} mm is not a receipt paper width: write 58 or 80",
+                    self.paper.width_mm
+                ),
             );
         }
         if self.paper.width_dots == 0 {
-            return bad("paper.width_dots", "must be more than 0: 384 for 58 mm, 576 for 80 mm".into());
+            return bad(
+                "paper.width_dots",
+                "must be more than 0: 384 for 58 mm, 576 for 80 mm".into(),
+            );
         }
         if !(16..=80).contains(&self.fonts.a) {
             return bad(
                 "fonts.a",
-                format!("{} columns is out of range: 32 on 58 mm, 42 or 48 on 80 mm", self.fonts.a),
+                format!(
+                    "{} columns is out of range: 32 on 58 mm, 42 or 48 on 80 mm",
+                    self.fonts.a
+                ),
             );
         }
         if self.fonts.a % 2 != 0 {
             return bad(
                 "fonts.a",
-                format!("{} columns is odd: double-size lines need an even count", self.fonts.a),
+                format!(
+                    "{} columns is odd: double-size lines need an even count",
+                    self.fonts.a
+                ),
             );
         }
         if self.chinese.encoding == TextEncoding::Gb18030 && self.chinese.enter.is_empty() {
@@ -168,18 +198,36 @@ impl Profile {
             );
         }
         if self.drawer.pin != 2 && self.drawer.pin != 5 {
-            return bad("drawer.pin", format!("pin {} does not exist: write 2 or 5", self.drawer.pin));
+            return bad(
+                "drawer.pin",
+                format!("pin {} does not exist: write 2 or 5", self.drawer.pin),
+            );
         }
-        for (key, ms) in [("drawer.on_ms", self.drawer.on_ms), ("drawer.off_ms", self.drawer.off_ms)] {
+        for (key, ms) in [
+            ("drawer.on_ms", self.drawer.on_ms),
+            ("drawer.off_ms", self.drawer.off_ms),
+        ] {
             if !(2..=510).contains(&ms) {
-                return bad(key, format!("{ms} ms is out of range: write 2 to 510 (50 and 500 are usual)"));
+                return bad(
+                    key,
+                    format!("{ms} ms is out of range: write 2 to 510 (50 and 500 are usual)"),
+                );
             }
         }
         if self.qr.model != 1 && self.qr.model != 2 {
-            return bad("qr.model", format!("model {} does not exist: write 2", self.qr.model));
+            return bad(
+                "qr.model",
+                format!("model {} does not exist: write 2", self.qr.model),
+            );
         }
         if !(1..=16).contains(&self.qr.size) {
-            return bad("qr.size", format!("size {} is out of range: write 1 to 16 (4 to 6 is usual)", self.qr.size));
+            return bad(
+                "qr.size",
+                format!(
+                    "size {} is out of range: write 1 to 16 (4 to 6 is usual)",
+                    self.qr.size
+                ),
+            );
         }
         Ok(())
     }
@@ -248,7 +296,11 @@ impl Profiles {
                 key: key_at(&text, e.span()),
                 message: e.message().trim().to_string(),
             })?;
-            let Some(name) = table.get("name").and_then(|v| v.as_str()).map(str::to_string) else {
+            let Some(name) = table
+                .get("name")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+            else {
                 return Err(ProfileError {
                     file,
                     key: "name".into(),
@@ -348,7 +400,12 @@ fn key_at(text: &str, span: Option<std::ops::Range<usize>>) -> String {
         .lines()
         .next()
         .unwrap_or("");
-    let key = line.split('=').next().unwrap_or("").trim().trim_matches(['[', ']']);
+    let key = line
+        .split('=')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches(['[', ']']);
     match (section.is_empty(), key.is_empty()) {
         (true, _) => key.to_string(),
         (false, true) => section,
@@ -370,7 +427,10 @@ mod tests {
         assert_eq!(cols("epson-tm-t88v"), Some(42));
         assert_eq!(cols("xprinter-xp-58"), Some(32));
         assert_eq!(cols("xprinter-xp-80"), Some(48));
-        assert_eq!(p.get("generic-58-nocut").map(|p| p.cutter.kind), Some(CutKind::None));
+        assert_eq!(
+            p.get("generic-58-nocut").map(|p| p.cutter.kind),
+            Some(CutKind::None)
+        );
     }
 
     #[test]
@@ -402,7 +462,10 @@ mod tests {
             ("shop.toml".into(), text.into()),
         ])
         .expect_err("refused");
-        assert_eq!((e.file.as_str(), e.key.as_str()), ("shop.toml", "drawer.pin"));
+        assert_eq!(
+            (e.file.as_str(), e.key.as_str()),
+            ("shop.toml", "drawer.pin")
+        );
         assert!(e.message.contains("write 2 or 5"), "{e}");
     }
 

@@ -10,7 +10,9 @@ use super::text::Charset;
 use crate::store::JobRecord;
 use escpos::driver::Driver;
 use escpos::printer::Printer;
-use escpos::utils::{Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
+use escpos::utils::{
+    Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption,
+};
 use std::sync::{Arc, Mutex};
 
 /// Collects what escpos writes.
@@ -22,7 +24,10 @@ impl Driver for MemoryDriver {
         "memory".into()
     }
     fn write(&self, data: &[u8]) -> escpos::errors::Result<()> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(data);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(data);
         Ok(())
     }
     fn read(&self, _buf: &mut [u8]) -> escpos::errors::Result<usize> {

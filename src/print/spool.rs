@@ -87,11 +87,15 @@ pub fn printers_from_config(
     sections
         .iter()
         .map(|p| {
-            let profile = profiles.get(&p.profile).cloned().ok_or_else(|| SpoolError::UnknownProfile {
-                printer: p.name.clone(),
-                profile: p.profile.clone(),
-                known: profiles.names().collect::<Vec<_>>().join(", "),
-            })?;
+            let profile =
+                profiles
+                    .get(&p.profile)
+                    .cloned()
+                    .ok_or_else(|| SpoolError::UnknownProfile {
+                        printer: p.name.clone(),
+                        profile: p.profile.clone(),
+                        known: profiles.names().collect::<Vec<_>>().join(", "),
+                    })?;
             let endpoint = Endpoint::parse(&p.connect).map_err(|source| SpoolError::Endpoint {
                 printer: p.name.clone(),
                 source,
@@ -117,7 +121,12 @@ pub fn start_spool(
     Ok(start_with(engine, printers, shop, SpoolOptions::default()))
 }
 
-pub fn start_with(engine: EngineHandle, printers: Vec<SpoolPrinter>, shop: Shop, opts: SpoolOptions) -> Spool {
+pub fn start_with(
+    engine: EngineHandle,
+    printers: Vec<SpoolPrinter>,
+    shop: Shop,
+    opts: SpoolOptions,
+) -> Spool {
     let initial: SpoolStatus = printers
         .iter()
         .map(|p| PrinterStatus {
@@ -150,7 +159,11 @@ pub fn start_with(engine: EngineHandle, printers: Vec<SpoolPrinter>, shop: Shop,
             tokio::spawn(w.run())
         })
         .collect();
-    Spool { handles, status, stop }
+    Spool {
+        handles,
+        status,
+        stop,
+    }
 }
 
 struct PrinterWriter {
@@ -315,7 +328,9 @@ impl PrinterWriter {
         if let Err(e) = conn.write_all(&bytes, &t).await {
             tracing::warn!(printer = %self.printer.name, job = job.job, error = %e, "a send was cut off");
             self.conn = None;
-            return self.interrupted(job.job, PrinterState::Offline, e.to_string()).await;
+            return self
+                .interrupted(job.job, PrinterState::Offline, e.to_string())
+                .await;
         }
         // Confirm: a status answer after the data means it all arrived; a
         // fault now means the ticket may be cut short.
@@ -358,7 +373,12 @@ impl PrinterWriter {
     }
 
     async fn interrupted(&mut self, job: u64, state: PrinterState, why: String) -> Step {
-        if self.engine.spool_failed(job, why.clone(), true).await.is_err() {
+        if self
+            .engine
+            .spool_failed(job, why.clone(), true)
+            .await
+            .is_err()
+        {
             return Step::Stop;
         }
         if let Ok(Some(j)) = self.engine.job(job) {
@@ -386,8 +406,11 @@ impl PrinterWriter {
         let now = self.engine.config().clock.now();
         let name = &self.printer.name;
         self.status.send_if_modified(|v| {
-            let Some(s) = v.get_mut(slot) else { return false };
-            let changed = s.state != state || s.queued != n || (error.is_some() && s.last_error != error);
+            let Some(s) = v.get_mut(slot) else {
+                return false;
+            };
+            let changed =
+                s.state != state || s.queued != n || (error.is_some() && s.last_error != error);
             if s.state != state {
                 tracing::info!(printer = %name, from = ?s.state, to = ?state, "printer state");
                 s.since = Some(now);

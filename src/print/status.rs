@@ -55,12 +55,17 @@ pub fn parse_dle_eot(printer: u8, offline_cause: Option<u8>, paper: Option<u8>) 
                 return PrinterState::PaperOut;
             }
             if c & 0x40 != 0 {
-                return PrinterState::Error("the printer reports an error (cutter jam or overheating): open it and check".into());
+                return PrinterState::Error(
+                    "the printer reports an error (cutter jam or overheating): open it and check"
+                        .into(),
+                );
             }
         }
     }
     if printer & 0x08 != 0 {
-        return PrinterState::Error("the printer is offline (paper feed button held or a fault)".into());
+        return PrinterState::Error(
+            "the printer is offline (paper feed button held or a fault)".into(),
+        );
     }
     PrinterState::Online
 }
@@ -122,7 +127,10 @@ impl PrinterStatus {
             PrinterState::Online => "online".to_string(),
             PrinterState::Unknown => "not contacted yet".to_string(),
         };
-        format!("{}{zh} {}: {en}, {} waiting", self.label, self.name, self.queued)
+        format!(
+            "{}{zh} {}: {en}, {} waiting",
+            self.label, self.name, self.queued
+        )
     }
 }
 
@@ -137,7 +145,11 @@ mod tests {
             PrinterState::PaperOut,
             PrinterState::CoverOpen,
         ] {
-            let got = parse_dle_eot(dle_eot_answer(&s, 1), Some(dle_eot_answer(&s, 2)), Some(dle_eot_answer(&s, 4)));
+            let got = parse_dle_eot(
+                dle_eot_answer(&s, 1),
+                Some(dle_eot_answer(&s, 2)),
+                Some(dle_eot_answer(&s, 4)),
+            );
             assert_eq!(got, s);
         }
     }

@@ -175,8 +175,15 @@ pub fn cut(s: &str, cols: usize) -> String {
 pub fn two_sides(left: &str, right: &str, cols: usize) -> Vec<String> {
     let rw = width(right);
     if rw + 2 > cols {
-        let mut v: Vec<String> = wrap(left, cols).into_iter().map(|l| pad(&l, cols, Align::Left)).collect();
-        v.extend(wrap(right, cols).into_iter().map(|l| pad(&l, cols, Align::Right)));
+        let mut v: Vec<String> = wrap(left, cols)
+            .into_iter()
+            .map(|l| pad(&l, cols, Align::Left))
+            .collect();
+        v.extend(
+            wrap(right, cols)
+                .into_iter()
+                .map(|l| pad(&l, cols, Align::Right)),
+        );
         return v;
     }
     let lw = cols - rw - 1;

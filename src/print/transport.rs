@@ -24,7 +24,9 @@ pub enum Endpoint {
 pub enum TransportError {
     #[error("connect `{0}` is not understood: write tcp://HOST:9100, file:/dev/usb/lp0 or serial:/dev/ttyUSB0?baud=9600")]
     BadEndpoint(String),
-    #[error("cannot reach the printer at {what} ({detail}): check that it is on and its cable is in")]
+    #[error(
+        "cannot reach the printer at {what} ({detail}): check that it is on and its cable is in"
+    )]
     Connect { what: String, detail: String },
     #[error("the printer stopped taking data ({0}): check it, the ticket will be sent again marked as a reprint")]
     Write(String),
@@ -40,7 +42,10 @@ impl Endpoint {
             if rest.is_empty() {
                 return Err(bad());
             }
-            let addr = if rest.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+            let addr = if rest
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            {
                 rest.to_string()
             } else {
                 format!("{rest}:9100")
@@ -144,19 +149,26 @@ impl Connection {
 
     pub async fn write_all(&mut self, bytes: &[u8], t: &Timeouts) -> Result<(), TransportError> {
         let res = match self {
-            Connection::Tcp(s) => tokio::time::timeout(t.write, async {
-                s.write_all(bytes).await?;
-                s.flush().await
-            })
-            .await,
-            Connection::File(f) => tokio::time::timeout(t.write, async {
-                f.write_all(bytes).await?;
-                f.flush().await
-            })
-            .await,
+            Connection::Tcp(s) => {
+                tokio::time::timeout(t.write, async {
+                    s.write_all(bytes).await?;
+                    s.flush().await
+                })
+                .await
+            }
+            Connection::File(f) => {
+                tokio::time::timeout(t.write, async {
+                    f.write_all(bytes).await?;
+                    f.flush().await
+                })
+                .await
+            }
         };
         match res {
-            Err(_) => Err(TransportError::Write(format!("no progress within {} s", t.write.as_secs()))),
+            Err(_) => Err(TransportError::Write(format!(
+                "no progress within {} s",
+                t.write.as_secs()
+            ))),
             Ok(Err(e)) => Err(TransportError::Write(e.to_string())),
             Ok(Ok(())) => Ok(()),
         }
@@ -172,7 +184,9 @@ impl Connection {
         let mut junk = [0u8; 64];
         while let Ok(n) = s.try_read(&mut junk) {
             if n == 0 {
-                return Err(TransportError::Status("the printer closed the connection".into()));
+                return Err(TransportError::Status(
+                    "the printer closed the connection".into(),
+                ));
             }
         }
         let mut answers = [0u8; 3];
@@ -191,10 +205,16 @@ impl Connection {
             };
             answers[i] = tokio::time::timeout(t.status, ask)
                 .await
-                .map_err(|_| TransportError::Status(format!("no answer within {} ms", t.status.as_millis())))?
+                .map_err(|_| {
+                    TransportError::Status(format!("no answer within {} ms", t.status.as_millis()))
+                })?
                 .map_err(|e| TransportError::Status(e.to_string()))?;
         }
-        Ok(parse_dle_eot(answers[0], Some(answers[1]), Some(answers[2])))
+        Ok(parse_dle_eot(
+            answers[0],
+            Some(answers[1]),
+            Some(answers[2]),
+        ))
     }
 }
 
@@ -204,8 +224,14 @@ mod tests {
 
     #[test]
     fn connect_settings_are_understood() {
-        assert_eq!(Endpoint::parse("tcp://192.168.1.50").ok(), Some(Endpoint::Tcp("192.168.1.50:9100".into())));
-        assert_eq!(Endpoint::parse("tcp://127.0.0.1:9101").ok(), Some(Endpoint::Tcp("127.0.0.1:9101".into())));
+        assert_eq!(
+            Endpoint::parse("tcp://192.168.1.50").ok(),
+            Some(Endpoint::Tcp("192.168.1.50:9100".into()))
+        );
+        assert_eq!(
+            Endpoint::parse("tcp://127.0.0.1:9101").ok(),
+            Some(Endpoint::Tcp("127.0.0.1:9101".into()))
+        );
         assert_eq!(
             Endpoint::parse("serial:/dev/ttyUSB0?baud=19200").ok(),
             Some(Endpoint::Serial {
@@ -213,7 +239,10 @@ mod tests {
                 baud: 19200
             })
         );
-        assert_eq!(Endpoint::parse("file:/dev/usb/lp0").ok(), Some(Endpoint::File("/dev/usb/lp0".into())));
+        assert_eq!(
+            Endpoint::parse("file:/dev/usb/lp0").ok(),
+            Some(Endpoint::File("/dev/usb/lp0".into()))
+        );
         assert!(Endpoint::parse("usb:1").is_err());
         assert!(Endpoint::parse("serial:/dev/ttyS0?speed=9600").is_err());
     }

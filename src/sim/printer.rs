@@ -72,18 +72,35 @@ impl Drop for VirtualPrinter {
 
 impl VirtualPrinter {
     /// Starts listening (`127.0.0.1:0` picks a free port) in `state`.
-    pub async fn start(listen: SocketAddr, state: PrinterState) -> Result<VirtualPrinter, EmulatorError> {
+    pub async fn start(
+        listen: SocketAddr,
+        state: PrinterState,
+    ) -> Result<VirtualPrinter, EmulatorError> {
         if !listen.ip().is_loopback() {
             return Err(EmulatorError::NotLoopback(listen));
         }
         let listener = TcpListener::bind(listen)
             .await
-            .map_err(|source| EmulatorError::Bind { addr: listen, source })?;
-        let addr = listener.local_addr().map_err(|source| EmulatorError::Bind { addr: listen, source })?;
+            .map_err(|source| EmulatorError::Bind {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: listen,
+                source,
+            })?;
         let (state_tx, state_rx) = watch::channel(state);
         let shared = Arc::new(Mutex::new(Shared::default()));
         let arrived = Arc::new(Notify::new());
-        let task = tokio::spawn(serve(addr, Some(listener), state_rx, shared.clone(), arrived.clone()));
+        let task = tokio::spawn(serve(
+            addr,
+            Some(listener),
+            state_rx,
+            shared.clone(),
+            arrived.clone(),
+        ));
         Ok(VirtualPrinter {
             addr,
             state: state_tx,
@@ -230,7 +247,7 @@ impl JobSplitter {
         }
         self.cur.push(b);
         self.paper_out |= paper_out;
-        if b >= 0x20 && b != 0x7F && !(n >= 1 && matches!(self.cur[n - 1], 0x1B | 0x1C | 0x1D)) {
+        if b >= 0x20 && b != 0x7F && !(n >= 1 && matches!(self.cur[n - 1], 0x1B..=0x1D)) {
             self.content = true;
         }
         if n >= 1 && self.cur[n - 1] == 0x1B && b == b'p' {
@@ -240,7 +257,8 @@ impl JobSplitter {
         // A cut ends a job: GS V m (m = 0, 1, 48, 49) or GS V m n (m = 65, 66).
         let c = &self.cur;
         let l = c.len();
-        let cut3 = l >= 3 && c[l - 3] == 0x1D && c[l - 2] == b'V' && matches!(c[l - 1], 0 | 1 | 48 | 49);
+        let cut3 =
+            l >= 3 && c[l - 3] == 0x1D && c[l - 2] == b'V' && matches!(c[l - 1], 0 | 1 | 48 | 49);
         let cut4 = l >= 4 && c[l - 4] == 0x1D && c[l - 3] == b'V' && matches!(c[l - 2], 65 | 66);
         if cut3 || cut4 {
             done.extend(self.finish(false));
@@ -385,7 +403,9 @@ pub fn run_emulator(
     fail_after_bytes: Option<usize>,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let p = VirtualPrinter::start(listen, status.clone()).await?;
         p.fail_after_bytes(fail_after_bytes);
