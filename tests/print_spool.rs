@@ -402,3 +402,37 @@ fn a_crash_mid_send_prints_every_ticket_and_marks_the_one_that_may_repeat() {
     let rec = t.h().jobs().expect("jobs");
     assert!(rec.iter().all(|j| j.state == JobState::Done), "{rec:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_running_out_mid_ticket_reprints_it_marked_after_reloading() {
+    let t = TestStore::with_routes(dine_in(), kitchen_routes());
+    let vp = VirtualPrinter::start("127.0.0.1:0".parse().expect("addr"), PrinterState::Online)
+        .await
+        .expect("virtual printer");
+    // The paper ends 300 bytes in: inside the first ticket.
+    vp.paper_out_after_bytes(Some(300));
+    let spool = start_spool(t.h(), &vp);
+    let mut status = spool.status.clone();
+    place(&t.h(), 1).await;
+    place(&t.h(), 2).await;
+    let shown = wait_status(&mut status, Duration::from_secs(2), |s| {
+        s[0].state == PrinterState::PaperOut && s[0].queued == 2
+    })
+    .await;
+    assert!(shown.is_some(), "{:?}", status.borrow());
+    let rec = t.h().job(1).expect("read").expect("job 1");
+    assert_eq!((rec.state, rec.interrupted), (JobState::Queued, true));
+
+    vp.set_status(PrinterState::Online);
+    let jobs = vp.wait_for_jobs(3, WAIT).await;
+    assert_eq!(jobs.len(), 3);
+    // The cheap printer prints what it buffered, then the marked reprint.
+    assert!(jobs[0].while_paper_out && job_no(&jobs[0]) == Some(1) && !marked_duplicate(&jobs[0]));
+    assert!(
+        marked_duplicate(&jobs[1]) && job_no(&jobs[1]) == Some(1),
+        "{:#?}",
+        jobs[1].text
+    );
+    assert!(!marked_duplicate(&jobs[2]) && job_no(&jobs[2]) == Some(2));
+    spool.shutdown().await;
+}

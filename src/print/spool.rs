@@ -118,7 +118,23 @@ pub fn start_spool(
     shop: Shop,
 ) -> Result<Spool, SpoolError> {
     let printers = printers_from_config(sections, profiles)?;
+    warn_orphans(&engine, &printers);
     Ok(start_with(engine, printers, shop, SpoolOptions::default()))
+}
+
+/// Queued jobs for a printer that is no longer configured print nowhere
+/// until a manager moves them: say so in the log.
+fn warn_orphans(engine: &EngineHandle, printers: &[SpoolPrinter]) {
+    let Ok(jobs) = engine.jobs() else { return };
+    let mut orphans: BTreeMap<&str, usize> = BTreeMap::new();
+    for j in &jobs {
+        if j.state == JobState::Queued && !printers.iter().any(|p| p.name == j.printer) {
+            *orphans.entry(j.printer.as_str()).or_default() += 1;
+        }
+    }
+    for (printer, n) in orphans {
+        tracing::warn!(printer, waiting = n, "jobs wait for a printer that is not in the config: add it back or move its jobs to another printer");
+    }
 }
 
 pub fn start_with(

@@ -51,6 +51,8 @@ struct Shared {
     stall_after: Option<usize>,
     /// Bytes received over all connections.
     received: usize,
+    /// Run out of paper once this many bytes (all connections) have arrived.
+    paper_out_at: Option<usize>,
     out_dir: Option<PathBuf>,
     connections: usize,
 }
@@ -58,7 +60,7 @@ struct Shared {
 /// A running virtual printer; dropping it stops it.
 pub struct VirtualPrinter {
     addr: SocketAddr,
-    state: watch::Sender<PrinterState>,
+    state: Arc<watch::Sender<PrinterState>>,
     shared: Arc<Mutex<Shared>>,
     arrived: Arc<Notify>,
     task: JoinHandle<()>,
@@ -92,12 +94,13 @@ impl VirtualPrinter {
                 source,
             })?;
         let (state_tx, state_rx) = watch::channel(state);
+        let state_tx = Arc::new(state_tx);
         let shared = Arc::new(Mutex::new(Shared::default()));
         let arrived = Arc::new(Notify::new());
         let task = tokio::spawn(serve(
             addr,
             Some(listener),
-            state_rx,
+            (state_tx.clone(), state_rx),
             shared.clone(),
             arrived.clone(),
         ));
@@ -138,6 +141,12 @@ impl VirtualPrinter {
     /// printed and no status is answered until the sender goes away (once).
     pub fn stall_after_bytes(&self, n: Option<usize>) {
         self.lock().stall_after = n;
+    }
+
+    /// Runs out of paper once `n` bytes in all have arrived (mid-ticket, if
+    /// `n` falls inside one): the rest of the ticket waits in the buffer.
+    pub fn paper_out_after_bytes(&self, n: Option<usize>) {
+        self.lock().paper_out_at = n;
     }
 
     /// Bytes received so far, status requests included.
@@ -181,7 +190,10 @@ impl VirtualPrinter {
 async fn serve(
     addr: SocketAddr,
     mut listener: Option<TcpListener>,
-    mut state: watch::Receiver<PrinterState>,
+    (paper, mut state): (
+        Arc<watch::Sender<PrinterState>>,
+        watch::Receiver<PrinterState>,
+    ),
     shared: Arc<Mutex<Shared>>,
     arrived: Arc<Notify>,
 ) {
@@ -211,7 +223,7 @@ async fn serve(
                 listener = Some(l);
                 if let Ok((stream, _)) = acc {
                     // One connection at a time: the next waits in the backlog.
-                    connection(stream, &mut state, &shared, &arrived).await;
+                    connection(stream, (&paper, &mut state), &shared, &arrived).await;
                 }
             }
             ch = state.changed() => {
@@ -285,7 +297,10 @@ impl JobSplitter {
 
 async fn connection(
     mut s: TcpStream,
-    state: &mut watch::Receiver<PrinterState>,
+    (paper, state): (
+        &watch::Sender<PrinterState>,
+        &mut watch::Receiver<PrinterState>,
+    ),
     shared: &Arc<Mutex<Shared>>,
     arrived: &Arc<Notify>,
 ) {
@@ -333,7 +348,21 @@ async fn connection(
             }
         }
         received += take;
-        lock().received += take;
+        let run_out = {
+            let mut sh = lock();
+            sh.received += take;
+            match sh.paper_out_at {
+                Some(at) if sh.received >= at => {
+                    sh.paper_out_at = None;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if run_out {
+            paper.send_replace(PrinterState::PaperOut);
+            state.borrow_and_update();
+        }
         let st = state.borrow().clone();
         let paper_out = st == PrinterState::PaperOut;
         let mut done = Vec::new();
