@@ -1,7 +1,7 @@
 //! How bytes reach a printer: TCP port 9100 (one connection at a time), a
-//! device file (`/dev/usb/lp0`) or a serial port (opened as a file; set the
-//! baud rate with `stty` or the udev rule, see docs/printing.md). Every step
-//! runs under a timeout; status is asked with `DLE EOT` over TCP.
+//! device file (`/dev/usb/lp0`) or a serial port (set raw at its baud rate
+//! through termios). Every step runs under a timeout; status is asked with
+//! `DLE EOT` over TCP only.
 
 use super::status::{parse_dle_eot, PrinterState};
 use std::path::PathBuf;
@@ -128,7 +128,20 @@ impl Connection {
                 let _ = s.set_nodelay(true);
                 Ok(Connection::Tcp(s))
             }
-            Endpoint::File(path) | Endpoint::Serial { path, .. } => {
+            Endpoint::Serial { path, baud } => {
+                let path = path.clone();
+                let baud = *baud;
+                let f = tokio::time::timeout(
+                    t.connect,
+                    tokio::task::spawn_blocking(move || open_serial(&path, baud)),
+                )
+                .await
+                .map_err(|_| fail("the port did not open in time".into()))?
+                .map_err(|e| fail(e.to_string()))?
+                .map_err(|e| fail(e.to_string()))?;
+                Ok(Connection::File(tokio::fs::File::from_std(f)))
+            }
+            Endpoint::File(path) => {
                 let f = tokio::time::timeout(
                     t.connect,
                     tokio::fs::OpenOptions::new().write(true).open(path),
@@ -218,6 +231,55 @@ impl Connection {
     }
 }
 
+/// The termios speed constant for a baud rate.
+fn speed(baud: u32) -> Option<libc::speed_t> {
+    Some(match baud {
+        1200 => libc::B1200,
+        2400 => libc::B2400,
+        4800 => libc::B4800,
+        9600 => libc::B9600,
+        19200 => libc::B19200,
+        38400 => libc::B38400,
+        57600 => libc::B57600,
+        115200 => libc::B115200,
+        _ => return None,
+    })
+}
+
+/// Opens a serial port raw (8N1, no echo, no flow control) at `baud`.
+fn open_serial(path: &std::path::Path, baud: u32) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let Some(speed) = speed(baud) else {
+        return Err(std::io::Error::other(format!(
+            "baud {baud} is not supported: use 9600, 19200, 38400, 57600 or 115200"
+        )));
+    };
+    let fd = f.as_raw_fd();
+    // SAFETY: `fd` is open for the life of `f`; `tio` is a plain C struct
+    // that tcgetattr fills before it is read.
+    unsafe {
+        let mut tio: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut tio) != 0 {
+            // Not a terminal (a plain file or a pipe): write to it as it is.
+            return Ok(f);
+        }
+        libc::cfmakeraw(&mut tio);
+        tio.c_cflag |= libc::CLOCAL | libc::CREAD;
+        tio.c_cflag &= !libc::CRTSCTS;
+        if libc::cfsetispeed(&mut tio, speed) != 0
+            || libc::cfsetospeed(&mut tio, speed) != 0
+            || libc::tcsetattr(fd, libc::TCSANOW, &tio) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +307,34 @@ mod tests {
         );
         assert!(Endpoint::parse("usb:1").is_err());
         assert!(Endpoint::parse("serial:/dev/ttyS0?speed=9600").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_device_file_gets_the_bytes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("lp0");
+        std::fs::write(&path, b"").expect("device stand-in");
+        for ep in [
+            Endpoint::File(path.clone()),
+            Endpoint::Serial {
+                path: path.clone(),
+                baud: 9600,
+            },
+        ] {
+            let mut c = Connection::open(&ep, &Timeouts::default())
+                .await
+                .expect("opens");
+            assert!(!c.can_ask_status());
+            c.write_all(&[0x1B, b'@'], &Timeouts::default())
+                .await
+                .expect("writes");
+        }
+        assert_eq!(std::fs::read(&path).expect("read back"), vec![0x1B, b'@']);
+        let missing = Endpoint::File(dir.path().join("lp9"));
+        let e = Connection::open(&missing, &Timeouts::default())
+            .await
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("check that it is on"), "{e}");
     }
 }
