@@ -436,3 +436,75 @@ async fn paper_running_out_mid_ticket_reprints_it_marked_after_reloading() {
     assert!(!marked_duplicate(&jobs[2]) && job_no(&jobs[2]) == Some(2));
     spool.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_paper_the_drawer_still_opens_and_the_receipt_waits() {
+    let t = TestStore::with_routes(dine_in(), kitchen_routes());
+    let h = t.h();
+    h.execute(
+        None,
+        Command::AddStaff {
+            staff_id: "01".into(),
+            name: "王芳".into(),
+            role: Role::Cashier,
+            pin: "1234".into(),
+        },
+    )
+    .await
+    .expect("cashier");
+    let vp = VirtualPrinter::start("127.0.0.1:0".parse().expect("addr"), PrinterState::Online)
+        .await
+        .expect("virtual printer");
+    let spool = start_spool(h.clone(), &vp);
+    let mut status = spool.status.clone();
+    place(&h, 1).await;
+    assert_eq!(vp.wait_for_jobs(1, WAIT).await.len(), 1);
+    assert!(wait_status(&mut status, WAIT, |s| s[0].queued == 0)
+        .await
+        .is_some());
+
+    vp.set_status(PrinterState::PaperOut);
+    h.execute(
+        None,
+        Command::Settle {
+            order_id: OrderId("WX20261125-000001".into()),
+            staff_id: StaffId("01".into()),
+            pin: Some("1234".into()),
+            tenders: vec![TenderInput {
+                method: Method::Cash,
+                amount: Fen(3800),
+                tendered: Some(Fen(5000)),
+                reference: None,
+            }],
+        },
+    )
+    .await
+    .expect("settled in cash");
+    let jobs = vp.wait_for_jobs(2, WAIT).await;
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[1].text, vec!["[DRAWER pin2 50ms/500ms]"]);
+    let held = wait_status(&mut status, Duration::from_secs(2), |s| {
+        s[0].state == PrinterState::PaperOut && s[0].queued == 1
+    })
+    .await;
+    assert!(held.is_some(), "the receipt waits: {:?}", status.borrow());
+
+    vp.set_status(PrinterState::Online);
+    let jobs = vp.wait_for_jobs(3, WAIT).await;
+    assert_eq!(
+        jobs.len(),
+        3,
+        "{:?} finished: {}",
+        status.borrow(),
+        spool.handles[0].is_finished()
+    );
+    assert!(
+        jobs[2]
+            .text
+            .iter()
+            .any(|l| l.contains("找零 Change") && l.contains("￥12.00")),
+        "{:#?}",
+        jobs[2].text
+    );
+    spool.shutdown().await;
+}

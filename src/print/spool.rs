@@ -9,13 +9,14 @@
 //! A printer that is off, out of paper or open holds its queue, shows why on
 //! the `watch` of `SpoolStatus`, and resumes by itself when it recovers.
 
+use super::job::JobDoc;
 use super::layout::Shop;
 use super::profile::{Profile, Profiles};
 use super::render::render_job;
 use super::status::{PrinterState, PrinterStatus, SpoolStatus};
 use super::transport::{Connection, Endpoint, Timeouts, TransportError};
 use crate::config::PrinterSection;
-use crate::engine::EngineHandle;
+use crate::engine::{EngineError, EngineHandle};
 use crate::store::{JobRecord, JobState};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -122,6 +123,15 @@ pub fn start_spool(
     Ok(start_with(engine, printers, shop, SpoolOptions::default()))
 }
 
+/// A drawer kick prints nothing, so it can go while the paper is out.
+fn needs_no_paper(doc: &JobDoc) -> bool {
+    match doc {
+        JobDoc::Drawer => true,
+        JobDoc::Reprint { doc, .. } => matches!(**doc, JobDoc::Drawer),
+        _ => false,
+    }
+}
+
 /// Queued jobs for a printer that is no longer configured print nowhere
 /// until a manager moves them: say so in the log.
 fn warn_orphans(engine: &EngineHandle, printers: &[SpoolPrinter]) {
@@ -207,8 +217,15 @@ enum Step {
 
 impl PrinterWriter {
     async fn run(mut self) {
-        if self.reload().is_err() {
-            return;
+        // The store could not be read: say so and keep trying.
+        while self.reload().is_err() {
+            self.set_state(
+                PrinterState::Error("cannot read the print spool".into()),
+                Some("cannot read the print spool: see the log".into()),
+            );
+            if !self.wait(Some(Duration::from_secs(2))).await {
+                return;
+            }
         }
         loop {
             if *self.stop.borrow() {
@@ -318,13 +335,32 @@ impl PrinterWriter {
         }
         let ask = self.printer.profile.status.dle_eot;
         // Preflight: never send into a printer that says it cannot print.
-        if let Some(st) = self.ask_status(ask).await {
-            if !st.is_ready() {
+        // Out of paper it can still kick the drawer: a waiting drawer job
+        // goes first, so the cashier can give change.
+        let mut job = job;
+        let mut paperless = false;
+        match self.ask_status(ask).await {
+            None => return Step::Held,
+            Some(st) if st.is_ready() => {}
+            Some(PrinterState::PaperOut) => {
+                self.set_state(PrinterState::PaperOut, None);
+                match self
+                    .queue
+                    .values()
+                    .find(|j| needs_no_paper(&j.doc))
+                    .cloned()
+                {
+                    Some(d) => {
+                        job = d;
+                        paperless = true;
+                    }
+                    None => return Step::Held,
+                }
+            }
+            Some(st) => {
                 self.set_state(st, None);
                 return Step::Held;
             }
-        } else {
-            return Step::Held;
         }
         let bytes = match render_job(&job, &self.printer.profile, &self.shop) {
             Ok(b) => b,
@@ -335,8 +371,8 @@ impl PrinterWriter {
             }
         };
         // Durable before the first byte leaves: a crash from here on is known.
-        if self.engine.spool_attempt(job.job).await.is_err() {
-            return Step::Stop;
+        if let Err(e) = self.engine.spool_attempt(job.job).await {
+            return self.engine_failed(job.job, e);
         }
         let Some(conn) = self.conn.as_mut() else {
             return Step::Held;
@@ -352,6 +388,7 @@ impl PrinterWriter {
         // fault now means the ticket may be cut short.
         match self.ask_status(ask).await {
             Some(PrinterState::Online) => {}
+            Some(PrinterState::PaperOut) if paperless => {}
             Some(st) => {
                 let why = format!("{} while printing job #{}", st.words(), job.job);
                 return self.interrupted(job.job, st, why).await;
@@ -361,12 +398,15 @@ impl PrinterWriter {
                 return self.interrupted(job.job, PrinterState::Offline, why).await;
             }
         }
-        if self.engine.spool_done(job.job).await.is_err() {
-            return Step::Stop;
+        if let Err(e) = self.engine.spool_done(job.job).await {
+            // Printed but not recorded: the next send is marked as a reprint.
+            return self.engine_failed(job.job, e);
         }
         tracing::info!(printer = %self.printer.name, job = job.job, kind = job.doc.kind(), order_id = job.doc.order_id().unwrap_or("-"), "printed");
         self.queue.remove(&job.job);
-        self.set_state(PrinterState::Online, None);
+        if !paperless {
+            self.set_state(PrinterState::Online, None);
+        }
         self.publish_queue();
         Step::Printed
     }
@@ -388,14 +428,23 @@ impl PrinterWriter {
         }
     }
 
-    async fn interrupted(&mut self, job: u64, state: PrinterState, why: String) -> Step {
-        if self
-            .engine
-            .spool_failed(job, why.clone(), true)
-            .await
-            .is_err()
-        {
+    /// The engine refused a spool update: stop when it has stopped, else
+    /// hold the queue and show why (the job stays queued, nothing is lost).
+    fn engine_failed(&mut self, job: u64, e: EngineError) -> Step {
+        if matches!(e, EngineError::Stopped) {
             return Step::Stop;
+        }
+        tracing::error!(printer = %self.printer.name, job, error = %e, "the spool could not record a job");
+        self.set_state(
+            PrinterState::Error(format!("cannot record job #{job}")),
+            Some(e.to_string()),
+        );
+        Step::Held
+    }
+
+    async fn interrupted(&mut self, job: u64, state: PrinterState, why: String) -> Step {
+        if let Err(e) = self.engine.spool_failed(job, why.clone(), true).await {
+            return self.engine_failed(job, e);
         }
         if let Ok(Some(j)) = self.engine.job(job) {
             self.notice(&j);

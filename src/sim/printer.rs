@@ -274,6 +274,13 @@ impl JobSplitter {
         let cut4 = l >= 4 && c[l - 4] == 0x1D && c[l - 3] == b'V' && matches!(c[l - 2], 65 | 66);
         if cut3 || cut4 {
             done.extend(self.finish(false));
+            return;
+        }
+        // A drawer kick on its own (after init and Chinese mode only) is a
+        // whole job: the drawer opens now, nothing waits for a cut.
+        let kick = l >= 5 && c[l - 5] == 0x1B && c[l - 4] == b'p';
+        if kick && only_modes(&c[..l - 5]) {
+            done.extend(self.finish(false));
         }
     }
 
@@ -293,6 +300,11 @@ impl JobSplitter {
             cut_off,
         })
     }
+}
+
+/// The bytes are only `ESC @` and `FS &` (nothing printed yet).
+fn only_modes(b: &[u8]) -> bool {
+    b.chunks(2).all(|p| p == [0x1B, b'@'] || p == [0x1C, b'&'])
 }
 
 async fn connection(
