@@ -46,6 +46,7 @@ fn options() -> SpoolOptions {
             status: Duration::from_millis(500),
         },
         retry_every: Duration::from_millis(100),
+        idle_check_every: Some(Duration::from_millis(300)),
     }
 }
 
@@ -506,5 +507,29 @@ async fn out_of_paper_the_drawer_still_opens_and_the_receipt_waits() {
         "{:#?}",
         jobs[2].text
     );
+    spool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_printer_that_runs_out_of_paper_shows_it_before_the_next_ticket() {
+    let t = TestStore::with_routes(dine_in(), kitchen_routes());
+    let vp = VirtualPrinter::start("127.0.0.1:0".parse().expect("addr"), PrinterState::Online)
+        .await
+        .expect("virtual printer");
+    let spool = start_spool(t.h(), &vp);
+    let mut status = spool.status.clone();
+    assert!(
+        wait_status(&mut status, Duration::from_secs(2), |s| s[0].state
+            == PrinterState::Online)
+        .await
+        .is_some()
+    );
+    vp.set_status(PrinterState::PaperOut);
+    let shown = wait_status(&mut status, Duration::from_secs(2), |s| {
+        s[0].state == PrinterState::PaperOut
+    })
+    .await;
+    assert!(shown.is_some(), "{:?}", status.borrow());
+    assert!(vp.jobs().is_empty(), "looking prints nothing");
     spool.shutdown().await;
 }

@@ -37,6 +37,10 @@ pub struct SpoolOptions {
     pub timeouts: Timeouts,
     /// How often a held printer is tried again.
     pub retry_every: Duration,
+    /// While idle, look at the printer this often (a short connection and a
+    /// status request), so paper running out shows before the next ticket.
+    /// Only for printers that answer `DLE EOT` over TCP.
+    pub idle_check_every: Option<Duration>,
 }
 
 impl Default for SpoolOptions {
@@ -44,6 +48,7 @@ impl Default for SpoolOptions {
         SpoolOptions {
             timeouts: Timeouts::default(),
             retry_every: Duration::from_millis(500),
+            idle_check_every: Some(Duration::from_secs(5)),
         }
     }
 }
@@ -234,10 +239,19 @@ impl PrinterWriter {
             self.drain_notices();
             self.publish_queue();
             let Some(job) = self.queue.values().next().cloned() else {
-                // Idle: free the printer for other senders, then wait for work.
+                // Idle: free the printer for other senders, then wait for
+                // work, looking at the printer now and then.
                 self.conn = None;
-                if !self.wait(None).await {
+                let every = self
+                    .opts
+                    .idle_check_every
+                    .filter(|_| self.printer.profile.status.dle_eot);
+                let before = tokio::time::Instant::now();
+                if !self.wait(every).await {
                     break;
+                }
+                if every.is_some_and(|d| before.elapsed() >= d) && self.queue.is_empty() {
+                    self.idle_check().await;
                 }
                 continue;
             };
@@ -409,6 +423,20 @@ impl PrinterWriter {
         }
         self.publish_queue();
         Step::Printed
+    }
+
+    /// Connects, asks the status, publishes it and lets go.
+    async fn idle_check(&mut self) {
+        match Connection::open(&self.printer.endpoint, &self.opts.timeouts).await {
+            Ok(c) => {
+                self.conn = Some(c);
+                if let Some(st) = self.ask_status(true).await {
+                    self.set_state(st, None);
+                }
+                self.conn = None;
+            }
+            Err(e) => self.set_state(PrinterState::Offline, Some(e.to_string())),
+        }
     }
 
     /// The printer's state, or None when the link failed (then it is closed
