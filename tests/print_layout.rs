@@ -277,3 +277,56 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_screen_preview_is_the_decoded_ticket() {
+    let job = JobRecord {
+        job: 5,
+        printer: "counter".into(),
+        doc: JobDoc::Text {
+            title: "交班报表 Z-REPORT".into(),
+            lines: vec!["现金 Cash ￥1,234.00".into(), "失败 BANKERROR x3".into()],
+        },
+        event_id: 0,
+        created_at: at("2026-11-25T22:00:00+08:00"),
+        state: JobState::Queued,
+        attempts: 0,
+        interrupted: false,
+        last_error: None,
+        printed_at: None,
+    };
+    let lines = passline::print::preview_text(&job, &profile("xprinter-xp-58"));
+    assert!(
+        lines.iter().any(|l| l.contains("交班报表 Z-REPORT")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("现金 Cash ￥1,234.00")),
+        "{lines:#?}"
+    );
+    assert_eq!(lines.last().map(String::as_str), Some("[CUT]"));
+}
+
+#[test]
+fn a_printer_without_chinese_gets_question_marks_not_garbage() {
+    let ascii = passline::print::profile::Profiles::from_texts(vec![
+        (
+            "generic-80.toml".into(),
+            passline::print::profile::BUILTIN[0].1.into(),
+        ),
+        (
+            "ascii.toml".into(),
+            "name = \"ascii\"\ninherits = \"generic-80\"\n[chinese]\nencoding = \"none\"\n".into(),
+        ),
+    ])
+    .expect("profiles");
+    let p = ascii.get("ascii").expect("ascii profile");
+    let bytes = render_doc(&kitchen_doc(false), &info(1), p, &shop()).expect("renders");
+    assert!(bytes.iter().all(|b| *b < 0x80), "only ASCII goes out");
+    assert!(
+        positions(&bytes, &[0x1C, 0x26]).is_empty(),
+        "no Chinese mode"
+    );
+    let text = decode(&bytes);
+    assert!(text.iter().any(|l| l.contains("2x ????")), "{text:#?}");
+}
