@@ -228,7 +228,7 @@ impl PrinterWriter {
                 PrinterState::Error("cannot read the print spool".into()),
                 Some("cannot read the print spool: see the log".into()),
             );
-            if !self.wait(Some(Duration::from_secs(2))).await {
+            if !self.wait(Some(Duration::from_secs(2)), true).await {
                 return;
             }
         }
@@ -247,7 +247,7 @@ impl PrinterWriter {
                     .idle_check_every
                     .filter(|_| self.printer.profile.status.dle_eot);
                 let before = tokio::time::Instant::now();
-                if !self.wait(every).await {
+                if !self.wait(every, false).await {
                     break;
                 }
                 if every.is_some_and(|d| before.elapsed() >= d) && self.queue.is_empty() {
@@ -258,7 +258,7 @@ impl PrinterWriter {
             match self.try_job(job).await {
                 Step::Printed => {}
                 Step::Held => {
-                    if !self.wait(Some(self.opts.retry_every)).await {
+                    if !self.wait(Some(self.opts.retry_every), true).await {
                         break;
                     }
                 }
@@ -309,30 +309,34 @@ impl PrinterWriter {
         }
     }
 
-    /// Waits for a job notice, the retry delay, or the stop signal. False on stop.
-    async fn wait(&mut self, delay: Option<Duration>) -> bool {
-        let sleep = async {
-            match delay {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = sleep => true,
-            r = self.jobs.recv() => {
-                match r {
-                    Ok(j) => self.notice(&j),
-                    Err(broadcast::error::RecvError::Lagged(_)) => { let _ = self.reload(); }
-                    Err(broadcast::error::RecvError::Closed) => return false,
+    /// Waits for a job notice (when idle), the delay, or the stop signal.
+    /// While held (`hold`), notices only update the count and the full delay
+    /// is kept, so a burst of orders does not hammer a printer that is out.
+    /// False on stop.
+    async fn wait(&mut self, delay: Option<Duration>, hold: bool) -> bool {
+        let deadline = delay.map(|d| tokio::time::Instant::now() + d);
+        loop {
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
                 }
-                // While held, a notice only updates the count: keep the pace.
-                if let Some(d) = delay {
+            };
+            tokio::select! {
+                _ = sleep => return true,
+                r = self.jobs.recv() => {
+                    match r {
+                        Ok(j) => self.notice(&j),
+                        Err(broadcast::error::RecvError::Lagged(_)) => { let _ = self.reload(); }
+                        Err(broadcast::error::RecvError::Closed) => return false,
+                    }
+                    if !hold {
+                        return true;
+                    }
                     self.publish_queue();
-                    tokio::time::sleep(d / 4).await;
                 }
-                true
+                _ = self.stop.changed() => return false,
             }
-            _ = self.stop.changed() => false,
         }
     }
 
@@ -502,17 +506,19 @@ impl PrinterWriter {
             let Some(s) = v.get_mut(slot) else {
                 return false;
             };
-            let changed =
-                s.state != state || s.queued != n || (error.is_some() && s.last_error != error);
+            // Back online, the last fault is history: clear it from the screen.
+            let error = match state {
+                PrinterState::Online => None,
+                _ => error.or_else(|| s.last_error.clone()),
+            };
+            let changed = s.state != state || s.queued != n || s.last_error != error;
             if s.state != state {
                 tracing::info!(printer = %name, from = ?s.state, to = ?state, "printer state");
                 s.since = Some(now);
             }
             s.state = state;
             s.queued = n;
-            if error.is_some() {
-                s.last_error = error;
-            }
+            s.last_error = error;
             changed
         });
     }
