@@ -261,12 +261,19 @@ proptest! {
         order.items[0].name = name;
         order.items[0].qty = qty;
         order.items[0].note = note.clone();
+        let modifier_again = modifier.clone();
         order.items[0].modifiers = vec![modifier];
         order.note = note;
         let state = OrderState::new(order.clone(), 1, order.placed_at);
         let docs = [
             JobDoc::Kitchen { order: order.clone(), station: "hot".into(), lines: vec![1, 2, 3, 4], addon: true, fired_at: order.placed_at },
             JobDoc::Receipt { state: Box::new(state), copy: false },
+            JobDoc::Reprint {
+                of_job: 12,
+                original_at: order.placed_at,
+                possible_duplicate: true,
+                doc: Box::new(JobDoc::Cancel { order: order.clone(), station: "hot".into(), lines: vec![1], reason: modifier_again }),
+            },
         ];
         for doc in &docs {
             for b in layout(doc, &info(9), &shop(), cols, Charset::CHINESE) {
