@@ -27,6 +27,15 @@ impl Default for Shop {
 }
 
 impl Shop {
+    /// The store's name and id from `[store]`, the QR link from `[print]`.
+    pub fn from_config(c: &crate::config::Config) -> Shop {
+        Shop {
+            name: c.store.name.clone(),
+            store_id: c.store.id.clone(),
+            receipt_link: c.print.receipt_link.clone(),
+        }
+    }
+
     pub fn link_for(&self, order_id: &str) -> Option<String> {
         if self.receipt_link.trim().is_empty() {
             return None;
