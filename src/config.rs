@@ -11,6 +11,7 @@ pub struct Config {
     pub store: StoreSection,
     pub feed: FeedSection,
     pub printers: Vec<PrinterSection>,
+    pub print: PrintSection,
     pub ui: UiSection,
     pub api: ApiSection,
     pub log: LogSection,
@@ -83,6 +84,17 @@ pub struct PrinterSection {
     /// Shown on screen ("厨房打印机"); defaults to the name.
     #[serde(default)]
     pub label: Option<String>,
+}
+
+/// Printing settings shared by all printers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrintSection {
+    /// A folder of extra printer profiles (`*.toml`); the shipped ones are built in.
+    pub profiles_dir: Option<PathBuf>,
+    /// The receipt's QR link; `{store_id}` and `{order_id}` are filled in.
+    /// Empty: no QR code.
+    pub receipt_link: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -243,6 +255,11 @@ impl Config {
                 self.api.token_file = Some(dir.join(t));
             }
         }
+        if let Some(t) = &self.print.profiles_dir {
+            if t.is_relative() {
+                self.print.profiles_dir = Some(dir.join(t));
+            }
+        }
     }
 
     /// Parses and checks a config text; every error found, with its line.
@@ -336,6 +353,7 @@ impl Config {
                 );
             }
         }
+        errs.extend(crate::print::check::printer_errors(self, text, file));
         errs
     }
 
@@ -392,7 +410,7 @@ impl Config {
 }
 
 /// The first line that mentions `key` (1-based), or 0.
-fn line_of(text: &str, key: &str) -> usize {
+pub(crate) fn line_of(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| l.contains(key))
         .map(|i| i + 1)

@@ -8,7 +8,10 @@
 //! - `engine`: the only writer: checks each command against the state,
 //!   commits its events with projections, outbox and spool in one sled
 //!   transaction, flushes (group commit), then publishes.
-//! - `print`: which printer prints what (`route`) and the spooled documents (`job`).
+//! - `print`: which printer prints what (`route`), the spooled documents (`job`),
+//!   printer profiles, ticket layout → ESC/POS bytes, the decoder, the durable
+//!   spool with its transports, and the printers' status.
+//! - `sim`: simulated outside parts: the virtual printer.
 //! - `feed`: the platform protocol, its client and the link status.
 //! - `config`: the TOML config file, with line-numbered errors.
 //! - `export`: the JSON shape of an order for `export` and `ctl`.
@@ -25,5 +28,6 @@ pub mod export;
 pub mod feed;
 pub mod logging;
 pub mod print;
+pub mod sim;
 pub mod store;
 pub mod tui;

@@ -52,6 +52,20 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
     },
+    /// Run a virtual network printer (loopback only) that decodes what it gets.
+    PrinterEmulator {
+        #[arg(long, default_value = "127.0.0.1:9100", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// online, paper-out, cover-open or offline
+        #[arg(long, default_value = "online")]
+        status: String,
+        /// Cut the first connection after this many bytes.
+        #[arg(long, value_name = "N")]
+        fail_after_bytes: Option<usize>,
+        /// Write each job received as DIR/job-NNNN.txt (decoded) and .bin (raw).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +111,18 @@ fn main() -> ExitCode {
         Cmd::Export { json, events } => cli::export(config, json || !events, events),
         Cmd::Backup { to } => cli::backup(config, &to),
         Cmd::Restore { from } => cli::restore(config, &from),
+        Cmd::PrinterEmulator {
+            listen,
+            status,
+            fail_after_bytes,
+            out,
+        } => match passline::sim::printer::parse_status(&status) {
+            Some(st) => passline::sim::printer::run_emulator(listen, st, fail_after_bytes, out)
+                .map(|()| ExitCode::SUCCESS),
+            None => Err(anyhow::anyhow!(
+                "--status {status} is not understood: write online, paper-out, cover-open or offline"
+            )),
+        },
     };
     match result {
         Ok(code) => code,
