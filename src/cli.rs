@@ -50,7 +50,10 @@ pub fn config_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
         Ok((c, path)) => {
             match path {
                 Some(p) if p.exists() => println!("{}: ok", p.display()),
-                _ => println!("no config file found: using the defaults (data in {})", c.store.data_dir.display()),
+                _ => println!(
+                    "no config file found: using the defaults (data in {})",
+                    c.store.data_dir.display()
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -73,7 +76,9 @@ fn read_pin(who: &str) -> anyhow::Result<String> {
         eprint!("{prompt}");
         std::io::stderr().flush().ok();
         let mut s = String::new();
-        std::io::stdin().read_line(&mut s).context("reading the PIN")?;
+        std::io::stdin()
+            .read_line(&mut s)
+            .context("reading the PIN")?;
         Ok(s.trim().to_string())
     };
     let a = ask(&format!("PIN for {who} (4 to 8 digits): "))?;
@@ -95,7 +100,12 @@ fn run_staff_command(cfg: &Config, cmd: Command) -> anyhow::Result<()> {
     }
 }
 
-pub fn staff_add(flag: Option<&Path>, id: &str, name: &str, role: &str) -> anyhow::Result<ExitCode> {
+pub fn staff_add(
+    flag: Option<&Path>,
+    id: &str,
+    name: &str,
+    role: &str,
+) -> anyhow::Result<ExitCode> {
     let cfg = load_config(flag)?;
     let role = Role::parse(role)
         .ok_or_else(|| anyhow!("role `{role}` is not known: write kitchen, cashier or manager"))?;
@@ -130,7 +140,12 @@ pub fn staff_list(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
 
 pub fn staff_disable(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> {
     let cfg = load_config(flag)?;
-    run_staff_command(&cfg, Command::DisableStaff { staff_id: StaffId(id.into()) })?;
+    run_staff_command(
+        &cfg,
+        Command::DisableStaff {
+            staff_id: StaffId(id.into()),
+        },
+    )?;
     println!("disabled {id}");
     Ok(ExitCode::SUCCESS)
 }
@@ -138,7 +153,13 @@ pub fn staff_disable(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> 
 pub fn staff_set_pin(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> {
     let cfg = load_config(flag)?;
     let pin = read_pin(id)?;
-    run_staff_command(&cfg, Command::SetPin { staff_id: StaffId(id.into()), pin })?;
+    run_staff_command(
+        &cfg,
+        Command::SetPin {
+            staff_id: StaffId(id.into()),
+            pin,
+        },
+    )?;
     println!("PIN changed for {id}");
     Ok(ExitCode::SUCCESS)
 }
@@ -183,7 +204,10 @@ pub fn restore(flag: Option<&Path>, from: &Path) -> anyhow::Result<ExitCode> {
     let cfg = load_config(flag)?;
     let (n, aside) = backup::restore(from, &cfg.store.data_dir, cfg.store.cache_mib << 20)?;
     match aside {
-        Some(a) => println!("restored {n} records; the previous store was moved to {}", a.display()),
+        Some(a) => println!(
+            "restored {n} records; the previous store was moved to {}",
+            a.display()
+        ),
         None => println!("restored {n} records"),
     }
     Ok(ExitCode::SUCCESS)

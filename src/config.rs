@@ -5,28 +5,16 @@ use crate::domain::{CashRounding, FirePolicy, Rules};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub store: StoreSection,
     pub feed: FeedSection,
     pub printers: Vec<PrinterSection>,
+    pub print: PrintSection,
     pub ui: UiSection,
     pub api: ApiSection,
     pub log: LogSection,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            store: StoreSection::default(),
-            feed: FeedSection::default(),
-            printers: Vec::new(),
-            ui: UiSection::default(),
-            api: ApiSection::default(),
-            log: LogSection::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +84,17 @@ pub struct PrinterSection {
     /// Shown on screen ("厨房打印机"); defaults to the name.
     #[serde(default)]
     pub label: Option<String>,
+}
+
+/// Printing settings shared by all printers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrintSection {
+    /// A folder of extra printer profiles (`*.toml`); the shipped ones are built in.
+    pub profiles_dir: Option<PathBuf>,
+    /// The receipt's QR link; `{store_id}` and `{order_id}` are filled in.
+    /// Empty: no QR code.
+    pub receipt_link: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,7 +207,11 @@ impl Config {
             .ok()
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
-            .or_else(|| std::env::var("HOME").ok().map(|h| PathBuf::from(h).join(".config")))?;
+            .or_else(|| {
+                std::env::var("HOME")
+                    .ok()
+                    .map(|h| PathBuf::from(h).join(".config"))
+            })?;
         Some(base.join("passline/config.toml"))
     }
 
@@ -250,6 +253,11 @@ impl Config {
         if let Some(t) = &self.api.token_file {
             if t.is_relative() {
                 self.api.token_file = Some(dir.join(t));
+            }
+        }
+        if let Some(t) = &self.print.profiles_dir {
+            if t.is_relative() {
+                self.print.profiles_dir = Some(dir.join(t));
             }
         }
     }
@@ -296,17 +304,22 @@ impl Config {
             );
         }
         if self.store.id.trim().is_empty() {
-            err("id", "store id is empty: write the platform's id, like \"S001\"".into());
+            err(
+                "id",
+                "store id is empty: write the platform's id, like \"S001\"".into(),
+            );
         }
         if self.store.cache_mib == 0 || self.store.cache_mib > 512 {
             err(
                 "cache_mib",
-                format!("cache_mib = {} is out of range: write 1 to 512 (4 is plenty)", self.store.cache_mib),
+                format!(
+                    "cache_mib = {} is out of range: write 1 to 512 (4 is plenty)",
+                    self.store.cache_mib
+                ),
             );
         }
-        if !self.feed.url.is_empty()
-            && !(self.feed.url.starts_with("ws://") || self.feed.url.starts_with("wss://"))
-        {
+        let dialable = self.feed.url.starts_with("ws://") || self.feed.url.starts_with("wss://");
+        if !self.feed.url.is_empty() && !dialable {
             err(
                 "url",
                 format!(
@@ -318,7 +331,13 @@ impl Config {
         let mut names = std::collections::HashSet::new();
         for p in &self.printers {
             if !names.insert(p.name.as_str()) {
-                err(&format!("\"{}\"", p.name), format!("printer name `{}` is used twice: give each printer its own name", p.name));
+                err(
+                    &format!("\"{}\"", p.name),
+                    format!(
+                        "printer name `{}` is used twice: give each printer its own name",
+                        p.name
+                    ),
+                );
             }
             if !(p.connect.starts_with("tcp://")
                 || p.connect.starts_with("file:")
@@ -334,18 +353,27 @@ impl Config {
                 );
             }
         }
+        errs.extend(crate::print::check::printer_errors(self, text, file));
         errs
     }
 
     /// Stations the console knows of (from the menu or the platform) that no
     /// printer claims: `config check` reports each as an error.
-    pub fn unrouted_stations<'a>(&self, stations: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    pub fn unrouted_stations<'a>(
+        &self,
+        stations: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<String> {
         if self.printers.is_empty() {
             return Vec::new();
         }
         stations
             .into_iter()
-            .filter(|s| !self.printers.iter().any(|p| p.stations.iter().any(|x| x == s)))
+            .filter(|s| {
+                !self
+                    .printers
+                    .iter()
+                    .any(|p| p.stations.iter().any(|x| x == s))
+            })
             .map(str::to_string)
             .collect()
     }
@@ -382,7 +410,7 @@ impl Config {
 }
 
 /// The first line that mentions `key` (1-based), or 0.
-fn line_of(text: &str, key: &str) -> usize {
+pub(crate) fn line_of(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| l.contains(key))
         .map(|i| i + 1)
@@ -451,7 +479,10 @@ mod tests {
     fn a_bad_fire_policy_lists_the_good_ones() {
         let e = one_error("[store]\nfire = \"on_pay\"\n");
         assert_eq!(e.line, 2);
-        assert!(e.message.contains("on_payment") && e.message.contains("on_order"), "{e}");
+        assert!(
+            e.message.contains("on_payment") && e.message.contains("on_order"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -8,13 +8,18 @@
 //! - `engine`: the only writer: checks each command against the state,
 //!   commits its events with projections, outbox and spool in one sled
 //!   transaction, flushes (group commit), then publishes.
-//! - `print`: which printer prints what (`route`) and the spooled documents (`job`).
+//! - `print`: which printer prints what (`route`), the spooled documents (`job`),
+//!   printer profiles, ticket layout → ESC/POS bytes, the decoder, the durable
+//!   spool with its transports, and the printers' status.
+//! - `sim`: simulated outside parts: the ordering platform (`simulate`) and
+//!   the virtual printer, for tests, benches and the demo.
 //! - `feed`: the platform protocol, its client and the link status.
 //! - `config`: the TOML config file, with line-numbered errors.
 //! - `export`: the JSON shape of an order for `export` and `ctl`.
 //! - `cli`: the commands that work on the store directly.
 //! - `logging`: tracing to a file, never to the terminal.
-//! - `sim`: the platform simulator (`simulate`) for tests, benches and the demo.
+//! - `tui`: the console on the terminal: sign-in, kitchen rail, cashier,
+//!   alerts, log; state + messages + views, talking only to the engine handle.
 
 pub mod cli;
 pub mod config;
@@ -26,3 +31,4 @@ pub mod logging;
 pub mod print;
 pub mod sim;
 pub mod store;
+pub mod tui;

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "passline", version, about = "A terminal console for restaurants that take orders online")]
+#[command(
+    name = "passline",
+    version,
+    about = "A terminal console for restaurants that take orders online"
+)]
 struct Args {
     /// Config file (else $PASSLINE_CONFIG, else ~/.config/passline/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
@@ -17,6 +21,8 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run the console: sign-in, kitchen rail, cashier, alerts and log.
+    Run,
     /// Check the config file and say what to fix.
     Config {
         #[command(subcommand)]
@@ -45,6 +51,20 @@ enum Cmd {
     Restore {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
+    },
+    /// Run a virtual network printer (loopback only) that decodes what it gets.
+    PrinterEmulator {
+        #[arg(long, default_value = "127.0.0.1:9100", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// online, paper-out, cover-open or offline
+        #[arg(long, default_value = "online")]
+        status: String,
+        /// Cut the first connection after this many bytes.
+        #[arg(long, value_name = "N")]
+        fail_after_bytes: Option<usize>,
+        /// Write each job received as DIR/job-NNNN.txt (decoded) and .bin (raw).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Play the ordering platform on loopback (for tests and demos).
     Simulate {
@@ -96,7 +116,10 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let config = args.config.as_deref();
     let result = match args.command {
-        Cmd::Config { what: ConfigCmd::Check } => cli::config_check(config),
+        Cmd::Run => passline::tui::run_console(config),
+        Cmd::Config {
+            what: ConfigCmd::Check,
+        } => cli::config_check(config),
         Cmd::Staff { what } => match what {
             StaffCmd::Add { id, name, role } => cli::staff_add(config, &id, &name, &role),
             StaffCmd::List => cli::staff_list(config),
@@ -106,6 +129,18 @@ fn main() -> ExitCode {
         Cmd::Export { json, events } => cli::export(config, json || !events, events),
         Cmd::Backup { to } => cli::backup(config, &to),
         Cmd::Restore { from } => cli::restore(config, &from),
+        Cmd::PrinterEmulator {
+            listen,
+            status,
+            fail_after_bytes,
+            out,
+        } => match passline::sim::printer::parse_status(&status) {
+            Some(st) => passline::sim::printer::run_emulator(listen, st, fail_after_bytes, out)
+                .map(|()| ExitCode::SUCCESS),
+            None => Err(anyhow::anyhow!(
+                "--status {status} is not understood: write online, paper-out, cover-open or offline"
+            )),
+        },
         Cmd::Simulate {
             listen,
             token,

@@ -29,7 +29,11 @@ fn every_payment_vector_passes() {
             failures.push(format!("{name}: {e}"));
         }
     }
-    assert!(failures.is_empty(), "failing vectors:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing vectors:\n{}",
+        failures.join("\n")
+    );
 }
 
 fn run_vector(data: &Value, v: &Value) -> Result<(), String> {

@@ -18,7 +18,10 @@ pub struct Approval {
 #[serde(rename_all = "snake_case")]
 pub enum Command {
     /// An event from the platform feed, with its seq.
-    Platform { seq: u64, event: PlatformEvent },
+    Platform {
+        seq: u64,
+        event: PlatformEvent,
+    },
     /// A frame that could not be read; committed (and its seq with it, when known).
     Quarantine {
         seq: Option<u64>,
@@ -26,7 +29,9 @@ pub enum Command {
         error: String,
     },
     /// The platform answered `report_ack`.
-    ReportAcked { report_id: String },
+    ReportAcked {
+        report_id: String,
+    },
     Settle {
         order_id: OrderId,
         staff_id: StaffId,
@@ -84,15 +89,23 @@ pub enum Command {
         job: Option<u64>,
     },
     /// Checks a PIN (sign-in); counts failures like any other PIN check.
-    SignIn { staff_id: StaffId, pin: String },
+    SignIn {
+        staff_id: StaffId,
+        pin: String,
+    },
     AddStaff {
         staff_id: StaffId,
         name: String,
         role: Role,
         pin: String,
     },
-    DisableStaff { staff_id: StaffId },
-    SetPin { staff_id: StaffId, pin: String },
+    DisableStaff {
+        staff_id: StaffId,
+    },
+    SetPin {
+        staff_id: StaffId,
+        pin: String,
+    },
 }
 
 impl Command {

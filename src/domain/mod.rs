@@ -1,11 +1,13 @@
 //! The pure core: money, orders, payments, kitchen state, staff, events and the
 //! rules that turn commands into events. No I/O, no clocks, no async.
 
+pub mod catalogue;
 pub mod command;
 pub mod event;
 pub mod money;
 pub mod order;
 pub mod platform;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod staff;

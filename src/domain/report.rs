@@ -5,8 +5,8 @@ use super::event::EventBody;
 use super::money::Fen;
 use super::order::{Order, OrderId};
 use super::platform::PayChannel;
-use super::state::OrderState;
 use super::staff::StaffId;
+use super::state::OrderState;
 use super::tender::Method;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -124,7 +124,10 @@ pub fn reports_for(
             };
             let amount: Fen = tenders.iter().map(|t| t.amount).sum();
             let change: Fen = tenders.iter().map(|t| t.change).sum();
-            let refs: Vec<&str> = tenders.iter().filter_map(|t| t.reference.as_deref()).collect();
+            let refs: Vec<&str> = tenders
+                .iter()
+                .filter_map(|t| t.reference.as_deref())
+                .collect();
             let split = tenders.len() > 1;
             vec![Report::PaymentSettled {
                 order_id: order_id.clone(),

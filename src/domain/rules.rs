@@ -174,7 +174,11 @@ impl Rules {
             Command::Recall { order_id, .. } => {
                 let id = order_id.as_ref().ok_or(Refusal::NothingToRecall)?;
                 let st = existing(id)?;
-                if !st.lines.values().any(|k| matches!(k, Kitchen::Ready | Kitchen::Served)) {
+                if !st
+                    .lines
+                    .values()
+                    .any(|k| matches!(k, Kitchen::Ready | Kitchen::Served))
+                {
                     return Err(Refusal::NothingToRecall);
                 }
                 EventBody::Recalled {
@@ -451,11 +455,14 @@ impl Rules {
 fn update_effect(st: &OrderState, u: &PaymentUpdate) -> UpdateEffect {
     match u.trade_state {
         TradeState::Success => {
-            let seen = st.successes.iter().any(|s| match (&s.transaction_id, &u.transaction_id) {
-                (Some(a), Some(b)) => a == b,
-                (None, None) => s.amount == u.amount && s.at == u.at,
-                _ => false,
-            });
+            let seen = st
+                .successes
+                .iter()
+                .any(|s| match (&s.transaction_id, &u.transaction_id) {
+                    (Some(a), Some(b)) => a == b,
+                    (None, None) => s.amount == u.amount && s.at == u.at,
+                    _ => false,
+                });
             if seen {
                 UpdateEffect::Duplicate
             } else {

@@ -101,7 +101,9 @@ pub struct RefundRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderState {
     pub order: Order,
-    /// Kitchen state per item line.
+    /// Kitchen state per item line (stored as `[[line, state], …]` so it
+    /// survives serde's internally tagged enums, which stringify map keys).
+    #[serde(with = "line_pairs")]
     pub lines: BTreeMap<u32, Kitchen>,
     /// The latest applied online payment update.
     pub online: Option<PaymentUpdate>,
@@ -124,7 +126,11 @@ pub struct OrderState {
 
 impl OrderState {
     pub fn new(order: Order, event_id: u64, at: DateTime<FixedOffset>) -> OrderState {
-        let lines = order.items.iter().map(|i| (i.line, Kitchen::Waiting)).collect();
+        let lines = order
+            .items
+            .iter()
+            .map(|i| (i.line, Kitchen::Waiting))
+            .collect();
         OrderState {
             order,
             lines,
@@ -242,7 +248,10 @@ impl OrderState {
             .collect();
         if live.iter().all(|k| *k == Kitchen::Waiting) {
             Kitchen::Waiting
-        } else if live.iter().all(|k| matches!(k, Kitchen::Ready | Kitchen::Served)) {
+        } else if live
+            .iter()
+            .all(|k| matches!(k, Kitchen::Ready | Kitchen::Served))
+        {
             Kitchen::Ready
         } else {
             Kitchen::Fired
@@ -442,11 +451,12 @@ impl OrderState {
                 .iter()
                 .position(|s| s.transaction_id.as_ref() == Some(tx))
         });
-        let order: Vec<usize> = match by_id {
-            Some(i) => std::iter::once(i)
-                .chain((0..self.successes.len()).rev().filter(|j| *j != i))
-                .collect(),
-            None => (0..self.successes.len()).rev().collect(),
+        // A refund that names its transaction takes only from that success (a
+        // repeated REFUND notification cannot reach into another payment).
+        let order: Vec<usize> = match (by_id, &update.transaction_id) {
+            (Some(i), _) => vec![i],
+            (None, Some(_)) if !self.successes.is_empty() => Vec::new(),
+            _ => (0..self.successes.len()).rev().collect(),
         };
         for i in order {
             let s = &mut self.successes[i];
@@ -458,5 +468,22 @@ impl OrderState {
                 break;
             }
         }
+    }
+}
+
+mod line_pairs {
+    use super::Kitchen;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<u32, Kitchen>, s: S) -> Result<S::Ok, S::Error> {
+        let v: Vec<(u32, Kitchen)> = m.iter().map(|(k, v)| (*k, *v)).collect();
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<u32, Kitchen>, D::Error> {
+        Ok(Vec::<(u32, Kitchen)>::deserialize(d)?.into_iter().collect())
     }
 }

@@ -86,14 +86,24 @@ pub struct EngineStats {
 pub type Board = BTreeMap<OrderId, OrderState>;
 
 pub(crate) enum Op {
+    /// Finish the batch, flush, and stop (other handles then get `Stopped`).
+    Stop,
     Command {
         key: Option<String>,
         cmd: Box<Command>,
     },
     /// A print writer is about to send a job (durable first, so a crash mid-send is known).
-    SpoolAttempt { job: u64 },
-    SpoolDone { job: u64 },
-    SpoolFailed { job: u64, error: String, interrupted: bool },
+    SpoolAttempt {
+        job: u64,
+    },
+    SpoolDone {
+        job: u64,
+    },
+    SpoolFailed {
+        job: u64,
+        error: String,
+        interrupted: bool,
+    },
     /// Moves every queued job of one printer to another (a manager approved).
     SpoolMove {
         from: String,
@@ -173,13 +183,15 @@ impl Engine {
         self.handle.clone()
     }
 
-    /// Stops accepting commands once every handle is gone, and waits for the
-    /// writer's last flush.
+    /// Stops the writer after the commands already sent, waits for its last
+    /// flush; later commands from any handle get `EngineError::Stopped`.
     pub fn shutdown(mut self) {
-        let Engine { handle, thread } = &mut self;
-        let (tx, _) = mpsc::channel();
-        handle.tx = tx;
-        if let Some(t) = thread.take() {
+        let (reply, _rx) = oneshot::channel();
+        let _ = self.handle.tx.send(Request {
+            op: Op::Stop,
+            reply,
+        });
+        if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
@@ -197,7 +209,11 @@ impl EngineHandle {
     }
 
     /// Executes a command; returns once its events are durable.
-    pub async fn execute(&self, key: Option<String>, cmd: Command) -> Result<Committed, EngineError> {
+    pub async fn execute(
+        &self,
+        key: Option<String>,
+        cmd: Command,
+    ) -> Result<Committed, EngineError> {
         self.send(Op::Command {
             key,
             cmd: Box::new(cmd),
@@ -218,6 +234,19 @@ impl EngineHandle {
         })
         .blocking_recv()
         .unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// Sends a command now and returns where its result will arrive: lets a
+    /// caller pipeline many commands in order (the feed, benchmarks).
+    pub fn submit(
+        &self,
+        key: Option<String>,
+        cmd: Command,
+    ) -> oneshot::Receiver<Result<Committed, EngineError>> {
+        self.send(Op::Command {
+            key,
+            cmd: Box::new(cmd),
+        })
     }
 
     pub(crate) async fn op(&self, op: Op) -> Result<Committed, EngineError> {
@@ -292,12 +321,7 @@ impl EngineHandle {
     }
 
     pub fn order(&self, id: &OrderId) -> Result<Option<OrderState>, EngineError> {
-        if let Some(o) = self
-            .board
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-        {
+        if let Some(o) = self.board.read().unwrap_or_else(|e| e.into_inner()).get(id) {
             return Ok(Some(o.clone()));
         }
         Ok(self.store.order(id)?)

@@ -1,7 +1,9 @@
 //! PIN hashing with Argon2id. A PIN is short, so the lockout (five wrong tries,
 //! 60 s) is what protects it online; the hash keeps it off the disk in clear.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 fn argon() -> Argon2<'static> {

@@ -70,6 +70,13 @@ pub(super) struct Writer {
     next_quarantine: u64,
     cursor: u64,
     stats: EngineStats,
+    /// Writes of the current batch, not yet in sled: reads look here first,
+    /// and the whole batch commits in one transaction before the flush.
+    pending: HashMap<(usize, Vec<u8>), Option<Vec<u8>>>,
+    pending_orders: Vec<OrderState>,
+    pending_jobs: Vec<JobRecord>,
+    /// Events committed as a side effect of a refused command (wrong PINs).
+    side_events: Vec<Event>,
 }
 
 impl Writer {
@@ -134,7 +141,132 @@ impl Writer {
             next_quarantine,
             cursor,
             stats,
+            pending: HashMap::new(),
+            pending_orders: Vec::new(),
+            pending_jobs: Vec::new(),
+            side_events: Vec::new(),
         })
+    }
+
+    /// Reads a key as the current batch sees it.
+    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
+        if let Some(v) = self.pending.get(&(tree, key.to_vec())) {
+            return Ok(v.clone());
+        }
+        let s = &self.store;
+        let t = match tree {
+            LOG => &s.log,
+            ORDERS => &s.orders,
+            OPEN => &s.open,
+            BY_DATE => &s.by_date,
+            OUTBOX => &s.outbox,
+            OUTBOX_IDS => &s.outbox_ids,
+            SPOOL => &s.spool,
+            QUARANTINE => &s.quarantine,
+            IDEM => &s.idem,
+            STAFF => &s.staff,
+            _ => &s.meta,
+        };
+        Ok(t.get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn job(&self, job: u64) -> Result<Option<JobRecord>, EngineError> {
+        Ok(self
+            .get(SPOOL, &job.to_be_bytes())?
+            .map(|v| decode(&v))
+            .transpose()?)
+    }
+
+    /// Every job, as the current batch sees them.
+    fn all_jobs(&self) -> Result<Vec<JobRecord>, EngineError> {
+        let mut jobs: std::collections::BTreeMap<u64, JobRecord> =
+            self.store.jobs()?.into_iter().map(|j| (j.job, j)).collect();
+        for ((tree, key), v) in &self.pending {
+            if *tree == SPOOL {
+                match v {
+                    Some(v) => {
+                        jobs.insert(be_u64(key), decode(v)?);
+                    }
+                    None => {
+                        jobs.remove(&be_u64(key));
+                    }
+                }
+            }
+        }
+        Ok(jobs.into_values().collect())
+    }
+
+    /// Puts the batch's writes into sled in one transaction over the trees
+    /// they touch (a sled transaction costs per tree).
+    fn write_pending(&mut self) -> Result<(), EngineError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let s = &self.store;
+        let all = [
+            &s.log,
+            &s.orders,
+            &s.open,
+            &s.by_date,
+            &s.outbox,
+            &s.outbox_ids,
+            &s.spool,
+            &s.quarantine,
+            &s.idem,
+            &s.staff,
+            &s.meta,
+        ];
+        let mut slot = [usize::MAX; 11];
+        let mut trees = Vec::with_capacity(11);
+        for (tree, _) in self.pending.keys() {
+            if slot[*tree] == usize::MAX {
+                slot[*tree] = trees.len();
+                trees.push(all[*tree]);
+            }
+        }
+        let pending = &self.pending;
+        use sled::Transactional;
+        trees
+            .as_slice()
+            .transaction(|t| {
+                for ((tree, key), val) in pending {
+                    let tt = &t[slot[*tree]];
+                    match val {
+                        Some(v) => {
+                            tt.insert(key.as_slice(), v.as_slice())?;
+                        }
+                        None => {
+                            tt.remove(key.as_slice())?;
+                        }
+                    }
+                }
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(EngineError::from)?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// After a failed write or flush: forget the batch and reload the
+    /// working set from what sled holds.
+    fn reload(&mut self) {
+        self.pending.clear();
+        self.pending_orders.clear();
+        self.pending_jobs.clear();
+        self.side_events.clear();
+        match Writer::load(
+            self.store.clone(),
+            self.cfg.clone(),
+            self.board.clone(),
+            self.events_tx.clone(),
+            self.jobs_tx.clone(),
+            self.stats_tx.clone(),
+        ) {
+            Ok(w) => *self = w,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reload the engine state after a failed write")
+            }
+        }
     }
 
     pub(super) fn run(&mut self, rx: mpsc::Receiver<Request>) {
@@ -147,21 +279,41 @@ impl Writer {
                 }
             }
             let mut done = Vec::with_capacity(batch.len());
+            let mut stop = false;
             for req in batch {
+                if matches!(req.op, Op::Stop) || stop {
+                    stop = true;
+                    let _ = req.reply.send(Err(EngineError::Stopped));
+                    continue;
+                }
                 let res = self.process(req.op);
                 done.push((req.reply, res));
             }
-            let flushed = self.store.db.flush();
-            if let Err(e) = &flushed {
-                tracing::error!(error = %e, "flush failed: the last commits may not be durable");
+            let written = self
+                .write_pending()
+                .and_then(|()| self.store.db.flush().map(|_| ()).map_err(EngineError::from));
+            if let Err(e) = &written {
+                tracing::error!(error = %e, "commit failed: the batch is not durable and was refused");
+                let msg = e.to_string();
+                for (reply, res) in done {
+                    let _ = reply.send(match res {
+                        Ok(_) => Err(EngineError::from(sled::Error::Io(std::io::Error::other(
+                            msg.clone(),
+                        )))),
+                        r => r,
+                    });
+                }
+                self.reload();
+                continue;
+            }
+            self.publish_board();
+            for j in std::mem::take(&mut self.pending_jobs) {
+                let _ = self.jobs_tx.send(Arc::new(j));
+            }
+            for ev in std::mem::take(&mut self.side_events) {
+                let _ = self.events_tx.send(Arc::new(ev));
             }
             for (reply, res) in done {
-                let res = match (&flushed, res) {
-                    (Err(e), Ok(_)) => Err(EngineError::from(sled::Error::Io(
-                        std::io::Error::other(e.to_string()),
-                    ))),
-                    (_, r) => r,
-                };
                 if let Ok(c) = &res {
                     for ev in &c.events {
                         let _ = self.events_tx.send(Arc::new(ev.clone()));
@@ -170,6 +322,9 @@ impl Writer {
                 let _ = reply.send(res);
             }
             let _ = self.stats_tx.send(self.stats.clone());
+            if stop {
+                break;
+            }
         }
         if let Err(e) = self.store.db.flush() {
             tracing::error!(error = %e, "final flush failed");
@@ -182,9 +337,10 @@ impl Writer {
 
     fn process(&mut self, op: Op) -> Result<Committed, EngineError> {
         match op {
+            Op::Stop => Err(EngineError::Stopped),
             Op::Command { key, cmd } => {
                 if let Some(k) = &key {
-                    if let Some(v) = self.store.idem.get(k.as_bytes())? {
+                    if let Some(v) = self.get(IDEM, k.as_bytes())? {
                         let mut c: Committed = decode(&v)?;
                         c.replay = true;
                         return Ok(c);
@@ -202,7 +358,7 @@ impl Writer {
                         w.put(IDEM, k.into_bytes(), encode(&committed));
                     }
                 }
-                self.commit(w)?;
+                self.stage(w);
                 Ok(committed)
             }
             Op::SpoolAttempt { job } => self.spool_update(job, |j, _| {
@@ -233,7 +389,7 @@ impl Writer {
                 }
                 let mut w = Writes::default();
                 let now = self.now();
-                for mut j in self.store.jobs()? {
+                for mut j in self.all_jobs()? {
                     if j.printer != from || j.state != JobState::Queued {
                         continue;
                     }
@@ -258,7 +414,7 @@ impl Writer {
                     jobs: w.jobs.iter().map(|j| j.job).collect(),
                     ..Committed::default()
                 };
-                self.commit(w)?;
+                self.stage(w);
                 Ok(committed)
             }
             Op::SpoolAdd { printer, doc } => {
@@ -270,7 +426,7 @@ impl Writer {
                     jobs: w.jobs.iter().map(|j| j.job).collect(),
                     ..Committed::default()
                 };
-                self.commit(w)?;
+                self.stage(w);
                 Ok(committed)
             }
         }
@@ -281,21 +437,27 @@ impl Writer {
         job: u64,
         f: impl FnOnce(&mut JobRecord, DateTime<FixedOffset>),
     ) -> Result<Committed, EngineError> {
-        let Some(mut j) = self.store.job(job)? else {
+        let Some(mut j) = self.job(job)? else {
             return Ok(Committed::default());
         };
         f(&mut j, self.now());
         let mut w = Writes::default();
         w.put(SPOOL, job.to_be_bytes().to_vec(), encode(&j));
         w.jobs.push(j);
-        self.commit(w)?;
+        self.stage(w);
         Ok(Committed {
             jobs: vec![job],
             ..Committed::default()
         })
     }
 
-    fn new_job(&mut self, printer: &str, doc: JobDoc, event_id: u64, now: DateTime<FixedOffset>) -> JobRecord {
+    fn new_job(
+        &mut self,
+        printer: &str,
+        doc: JobDoc,
+        event_id: u64,
+        now: DateTime<FixedOffset>,
+    ) -> JobRecord {
         let job = self.next_job;
         self.next_job += 1;
         JobRecord {
@@ -345,7 +507,7 @@ impl Writer {
                 self.quarantine(&mut w, seq, raw, error, now)?;
             }
             Command::ReportAcked { report_id } => {
-                if let Some(k) = self.store.outbox_ids.get(report_id.as_bytes())? {
+                if let Some(k) = self.get(OUTBOX_IDS, report_id.as_bytes())? {
                     w.del(OUTBOX, k.to_vec());
                     w.del(OUTBOX_IDS, report_id.clone().into_bytes());
                     w.outbox_delta -= 1;
@@ -363,7 +525,7 @@ impl Writer {
                 role,
                 pin,
             } => {
-                if self.store.staff_record(&staff_id.0)?.is_some() {
+                if self.get(STAFF, staff_id.0.as_bytes())?.is_some() {
                     return Err(Refusal::StaffExists {
                         staff_id: staff_id.0,
                     }
@@ -453,10 +615,10 @@ impl Writer {
                     Some(id) => self.load_order(id)?,
                     None => None,
                 };
-                let bodies = self
-                    .cfg
-                    .rules
-                    .store(order.as_ref(), &cmd, &staff, approver.as_ref())?;
+                let bodies =
+                    self.cfg
+                        .rules
+                        .store(order.as_ref(), &cmd, &staff, approver.as_ref())?;
                 self.add_events(&mut w, Actor::Staff { id: staff.id }, bodies, now)?;
             }
         }
@@ -500,7 +662,11 @@ impl Writer {
         };
         tracing::warn!(seq, error = %error, "frame quarantined");
         w.put(QUARANTINE, id.to_be_bytes().to_vec(), encode(&q));
-        w.put(META, "next_quarantine", self.next_quarantine.to_be_bytes().to_vec());
+        w.put(
+            META,
+            "next_quarantine",
+            self.next_quarantine.to_be_bytes().to_vec(),
+        );
         w.quarantine_delta += 1;
         let actor = match seq {
             Some(seq) => Actor::Platform { seq },
@@ -522,7 +688,10 @@ impl Writer {
         if let Some(o) = self.orders.get(id) {
             return Ok(Some(o.clone()));
         }
-        Ok(self.store.order(id)?)
+        Ok(self
+            .get(ORDERS, id.0.as_bytes())?
+            .map(|v| decode(&v))
+            .transpose()?)
     }
 
     /// Adds events to the commit with everything that follows from them:
@@ -584,7 +753,11 @@ impl Writer {
                     created_at: now,
                 };
                 w.put(OUTBOX, seq.to_be_bytes().to_vec(), encode(&entry));
-                w.put(OUTBOX_IDS, rid.clone().into_bytes(), seq.to_be_bytes().to_vec());
+                w.put(
+                    OUTBOX_IDS,
+                    rid.clone().into_bytes(),
+                    seq.to_be_bytes().to_vec(),
+                );
                 w.put(META, "next_outbox", self.next_outbox.to_be_bytes().to_vec());
                 w.reports.push(rid);
                 w.outbox_delta += 1;
@@ -621,7 +794,7 @@ impl Writer {
     ) -> Result<Vec<(String, JobDoc)>, EngineError> {
         match job {
             Some(n) => {
-                let Some(orig) = self.store.job(n)? else {
+                let Some(orig) = self.job(n)? else {
                     return Ok(Vec::new());
                 };
                 let inner = match orig.doc {
@@ -654,72 +827,38 @@ impl Writer {
         }
     }
 
-    /// Applies the writes in one transaction (not yet flushed), then updates
-    /// the working set, the board and the counters.
-    fn commit(&mut self, mut w: Writes) -> Result<(), EngineError> {
+    /// Adds a command's writes to the batch and updates the working set;
+    /// the batch is written and flushed as one before anyone hears "done".
+    fn stage(&mut self, mut w: Writes) {
         if let Some(c) = w.cursor {
             w.put(META, "cursor", c.to_be_bytes().to_vec());
         }
         if !w.jobs.is_empty() {
             w.put(META, "next_job", self.next_job.to_be_bytes().to_vec());
         }
-        let s = &self.store;
-        let trees = [
-            &s.log,
-            &s.orders,
-            &s.open,
-            &s.by_date,
-            &s.outbox,
-            &s.outbox_ids,
-            &s.spool,
-            &s.quarantine,
-            &s.idem,
-            &s.staff,
-            &s.meta,
-        ];
-        let puts = &w.puts;
-        use sled::Transactional;
-        trees
-            .as_slice()
-            .transaction(|t| {
-                for (tree, key, val) in puts {
-                    match val {
-                        Some(v) => {
-                            t[*tree].insert(key.as_slice(), v.as_slice())?;
-                        }
-                        None => {
-                            t[*tree].remove(key.as_slice())?;
-                        }
-                    }
-                }
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(EngineError::from)?;
-
+        for (tree, key, val) in std::mem::take(&mut w.puts) {
+            self.pending.insert((tree, key), val);
+        }
         self.next_event += w.events.len() as u64;
         if let Some(c) = w.cursor {
             self.cursor = c;
         }
         let today = business_date(&self.now(), self.cfg.tz);
-        {
-            let mut board = self.board.write().unwrap_or_else(|e| e.into_inner());
-            for st in w.orders {
-                let keep = st.is_open() || business_date(&st.order.placed_at, self.cfg.tz) == today;
-                if st.bumped_at.is_some() {
-                    self.bumped.retain(|id| *id != st.order.id);
-                    self.bumped.push(st.order.id.clone());
-                    if self.bumped.len() > 64 {
-                        self.bumped.remove(0);
-                    }
-                }
-                if keep {
-                    board.insert(st.order.id.clone(), st.clone());
-                    self.orders.insert(st.order.id.clone(), st);
-                } else {
-                    board.remove(&st.order.id);
-                    self.orders.remove(&st.order.id);
+        for st in w.orders {
+            let keep = st.is_open() || business_date(&st.order.placed_at, self.cfg.tz) == today;
+            if st.bumped_at.is_some() {
+                self.bumped.retain(|id| *id != st.order.id);
+                self.bumped.push(st.order.id.clone());
+                if self.bumped.len() > 64 {
+                    self.bumped.remove(0);
                 }
             }
+            if keep {
+                self.orders.insert(st.order.id.clone(), st.clone());
+            } else {
+                self.orders.remove(&st.order.id);
+            }
+            self.pending_orders.push(st);
         }
         self.stats.last_event = self.next_event - 1;
         self.stats.cursor = self.cursor;
@@ -735,21 +874,44 @@ impl Writer {
                 }
                 _ => {}
             }
-            let _ = self.jobs_tx.send(Arc::new(j));
+            self.pending_jobs.push(j);
         }
-        Ok(())
+    }
+
+    /// Shows the batch's orders on the board (after the flush).
+    fn publish_board(&mut self) {
+        if self.pending_orders.is_empty() {
+            return;
+        }
+        let mut board = self.board.write().unwrap_or_else(|e| e.into_inner());
+        for st in self.pending_orders.drain(..) {
+            if self.orders.contains_key(&st.order.id) {
+                board.insert(st.order.id.clone(), st);
+            } else {
+                board.remove(&st.order.id);
+            }
+        }
     }
 
     fn staff_record(&self, id: &StaffId) -> Result<StaffRecord, EngineError> {
-        self.store
-            .staff_record(&id.0)?
-            .ok_or_else(|| Refusal::UnknownStaff { staff_id: id.0.clone() }.into())
+        self.get(STAFF, id.0.as_bytes())?
+            .map(|v| decode::<StaffRecord>(&v))
+            .transpose()?
+            .ok_or_else(|| {
+                Refusal::UnknownStaff {
+                    staff_id: id.0.clone(),
+                }
+                .into()
+            })
     }
 
     fn active_staff(&self, id: &StaffId) -> Result<Staff, EngineError> {
         let rec = self.staff_record(id)?;
         if !rec.staff.active {
-            return Err(Refusal::StaffDisabled { staff_id: id.0.clone() }.into());
+            return Err(Refusal::StaffDisabled {
+                staff_id: id.0.clone(),
+            }
+            .into());
         }
         Ok(rec.staff)
     }
@@ -759,7 +921,10 @@ impl Writer {
     fn check_pin(&mut self, id: &StaffId, pin: &str) -> Result<Staff, EngineError> {
         let mut rec = self.staff_record(id)?;
         if !rec.staff.active {
-            return Err(Refusal::StaffDisabled { staff_id: id.0.clone() }.into());
+            return Err(Refusal::StaffDisabled {
+                staff_id: id.0.clone(),
+            }
+            .into());
         }
         let now = self.now();
         if let Some(until) = rec.locked_until {
@@ -777,7 +942,7 @@ impl Writer {
                 rec.locked_until = None;
                 let mut w = Writes::default();
                 w.put(STAFF, id.0.clone().into_bytes(), encode(&rec));
-                self.commit(w)?;
+                self.stage(w);
             }
             return Ok(rec.staff);
         }
@@ -800,11 +965,8 @@ impl Writer {
             }],
             now,
         )?;
-        let events = w.events.clone();
-        self.commit(w)?;
-        for ev in events {
-            let _ = self.events_tx.send(Arc::new(ev));
-        }
+        self.side_events.extend(w.events.clone());
+        self.stage(w);
         tracing::warn!(staff = %id, failures, "wrong PIN");
         Err(if locked {
             Refusal::LockedOut {

@@ -10,8 +10,13 @@ pub enum LinkState {
     Disabled,
     Online,
     /// Dialling; `next_try_secs` counts down to the next attempt.
-    Connecting { attempt: u32, next_try_secs: u64 },
-    Offline { since: DateTime<FixedOffset> },
+    Connecting {
+        attempt: u32,
+        next_try_secs: u64,
+    },
+    Offline {
+        since: DateTime<FixedOffset>,
+    },
     /// The platform refused the token (HTTP 401): fix `[feed] token`.
     Unauthorized,
 }

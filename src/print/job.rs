@@ -66,3 +66,32 @@ impl JobDoc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_job_reads_back_as_it_was_stored() {
+        let order: Order = serde_json::from_value(serde_json::json!({
+            "id": "WX1", "pickup_no": "A001", "table": null, "channel": "counter",
+            "dining": "takeaway", "placed_at": "2026-11-25T12:01:05+08:00", "currency": "CNY",
+            "amount_due": 100, "items": [{"line":1,"sku":"X","name":"米饭","qty":1,
+            "unit_price":100,"station":"hot"}]
+        }))
+        .expect("order");
+        let state = OrderState::new(order.clone(), 1, order.placed_at);
+        let doc = JobDoc::Reprint {
+            of_job: 3,
+            original_at: order.placed_at,
+            possible_duplicate: false,
+            doc: Box::new(JobDoc::Receipt {
+                state: Box::new(state),
+                copy: true,
+            }),
+        };
+        let json = serde_json::to_vec(&doc).expect("serializes");
+        let back: JobDoc = serde_json::from_slice(&json).expect("reads back");
+        assert_eq!(back, doc);
+    }
+}

@@ -1,3 +1,5 @@
-//! Simulators for what the console talks to: the ordering platform.
+//! Simulated outside parts for tests, the demo and the emulator commands:
+//! the ordering platform and the virtual printer.
 
 pub mod platform;
+pub mod printer;

@@ -14,9 +14,15 @@ const MAGIC: &[u8] = b"PASSLINE-BACKUP 1\n";
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     #[error("cannot write the backup to {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read the backup {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a passline backup (or is damaged: {detail}); nothing was changed")]
     NotABackup { path: PathBuf, detail: String },
     #[error(transparent)]
@@ -138,10 +144,18 @@ pub fn read(from: &Path) -> Result<Vec<Record>, BackupError> {
 
 /// Restores `from` into `data_dir`. An existing store is moved aside (never
 /// deleted) to `<data_dir>.before-restore-<time>`.
-pub fn restore(from: &Path, data_dir: &Path, cache: u64) -> Result<(u64, Option<PathBuf>), BackupError> {
+pub fn restore(
+    from: &Path,
+    data_dir: &Path,
+    cache: u64,
+) -> Result<(u64, Option<PathBuf>), BackupError> {
     let recs = read(from)?;
     let mut aside = None;
-    if data_dir.exists() && std::fs::read_dir(data_dir).map(|mut d| d.next().is_some()).unwrap_or(false) {
+    if data_dir.exists()
+        && std::fs::read_dir(data_dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    {
         // Opening proves no running console holds it.
         drop(Store::open(data_dir, cache)?);
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");

@@ -219,7 +219,10 @@ impl Store {
     }
 
     pub fn job(&self, job: u64) -> Result<Option<JobRecord>> {
-        self.spool.get(job.to_be_bytes())?.map(|v| decode(&v)).transpose()
+        self.spool
+            .get(job.to_be_bytes())?
+            .map(|v| decode(&v))
+            .transpose()
     }
 
     pub fn last_backup_hint(path: &Path) -> String {
@@ -238,8 +241,7 @@ impl Store {
 fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {
     match e {
         sled::Error::Io(ref io)
-            if io.kind() == std::io::ErrorKind::WouldBlock
-                || io.to_string().contains("lock") =>
+            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
         {
             StoreError::Locked {
                 path: path.to_path_buf(),

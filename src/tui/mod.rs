@@ -1,0 +1,96 @@
+//! The console on the terminal: the kitchen rail and the cashier's screens.
+//!
+//! # Layout
+//!
+//! - `app`: the state (`App`), messages and `update`; commands go to the
+//!   engine as `Effect`s. No sled, no sockets: only an `EngineHandle`.
+//! - `keys`: a key to a `Message`, by screen and dialog.
+//! - `view`: drawing, `impl Widget for &App`, one function per panel.
+//! - `alerts`: what needs a person now (failed or double payments, printers,
+//!   the feed, unreadable frames).
+//! - `text`: the words in 简体中文 and English.
+//! - `theme`: colour themes from `themes/*.toml`.
+//! - `width`: text measured in terminal columns (CJK is two wide).
+//! - `term`: the terminal loop: keys, engine events, status watches and a
+//!   1 s tick in one `select!`; a frame only when something changed, at most
+//!   one per 10 ms; the terminal restored on exit, panic, SIGTERM and SIGHUP.
+
+pub mod alerts;
+pub mod app;
+pub mod keys;
+pub mod term;
+pub mod text;
+pub mod theme;
+pub mod view;
+pub mod width;
+
+pub use app::{App, Message, Screen, UiOptions};
+pub use term::run_app;
+
+use crate::config::Config;
+use crate::engine::SystemClock;
+use crate::feed::status::FeedStatus;
+use crate::print::status::{PrinterState, PrinterStatus, SpoolStatus};
+use anyhow::Context;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Each configured printer, not yet contacted: the spool's first status.
+pub fn printers_unknown(cfg: &Config) -> SpoolStatus {
+    cfg.printers
+        .iter()
+        .map(|p| PrinterStatus {
+            name: p.name.clone(),
+            label: p.label.clone().unwrap_or_else(|| p.name.clone()),
+            state: PrinterState::Unknown,
+            queued: 0,
+            last_error: None,
+            since: None,
+        })
+        .collect()
+}
+
+/// `passline run`: loads the config, logs to a file, opens the engine and
+/// runs the console with the feed and printer status watches given.
+pub async fn run_with(
+    cfg: &Config,
+    engine: crate::engine::EngineHandle,
+    feed: watch::Receiver<FeedStatus>,
+    printers: watch::Receiver<SpoolStatus>,
+) -> anyhow::Result<()> {
+    let tz = cfg.tz();
+    let ui = UiOptions::from_config(&cfg.ui, &cfg.store.name, Arc::new(SystemClock { tz }));
+    run_app(engine, feed, printers, ui, None, None)
+        .await
+        .context("the terminal failed: run passline in a real terminal (not a pipe)")
+}
+
+/// The whole of `passline run`, from the config file to the last frame.
+/// The feed client and the printer spool publish into the two watches; until
+/// they are started here, the console shows the feed as off and the
+/// printers as not yet contacted.
+pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let cfg = crate::cli::load_config(flag)?;
+    let log_dir = cfg
+        .log
+        .dir
+        .clone()
+        .unwrap_or_else(|| cfg.store.data_dir.join("logs"));
+    let _log = crate::logging::init(&log_dir, &cfg.log.level);
+    let engine = crate::cli::start_engine(&cfg)?;
+    let (_feed_tx, feed_rx) = watch::channel(FeedStatus::default());
+    let (_spool_tx, spool_rx) = watch::channel(printers_unknown(&cfg));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let handle = engine.handle();
+    let res = rt.block_on(run_with(&cfg, handle, feed_rx, spool_rx));
+    drop(rt);
+    engine.shutdown();
+    tracing::info!("console stopped");
+    res.map(|()| ExitCode::SUCCESS)
+}

@@ -1,0 +1,221 @@
+//! Dialogs over the cashier screen: settle (method, amount, live change,
+//! split, PIN) and the manager-approved actions (void, double payment).
+
+use super::super::app::{App, ManagerAction, ManagerDialog, SettleDialog, SettleStage};
+use super::super::width::pad;
+use super::{boxed, centered};
+use crate::domain::Method;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+pub(super) fn settle(app: &App, d: &SettleDialog, area: Rect, buf: &mut Buffer) {
+    let (w, t) = (app.words, &app.opts.theme);
+    let Some(st) = app.board.get(&d.order_id) else {
+        return;
+    };
+    let label = |s: &str| Span::styled(format!(" {} ", pad(s, 12)), Style::new().fg(t.dim));
+    let big = Style::new().fg(t.emphasis).add_modifier(Modifier::BOLD);
+    let table = st
+        .order
+        .table
+        .as_deref()
+        .map(|x| format!(" {}{x}", w.table))
+        .unwrap_or_default();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" {}{table} ", st.order.pickup_no), big),
+        Span::raw(format!(
+            " {} {}   {} ",
+            w.due,
+            st.effective_due(),
+            w.still_due
+        )),
+        Span::styled(app.settle_left(d).to_string(), big),
+    ])];
+    if let Some(r) = super::super::alerts::payment_reason(st, w.chinese) {
+        lines.push(Line::from(Span::styled(
+            format!(" {r}"),
+            Style::new().fg(t.late),
+        )));
+    }
+    lines.push(Line::raw(""));
+    match d.stage {
+        SettleStage::OutcomeOpen => {
+            let warn = Style::new()
+                .fg(t.alert_fg)
+                .bg(t.alert_bg)
+                .add_modifier(Modifier::BOLD);
+            lines.push(Line::from(Span::styled(
+                format!(" ! {} ", w.outcome_open),
+                warn,
+            )));
+            lines.push(Line::raw(""));
+            lines.push(Line::from(Span::styled(
+                format!(" {}", w.outcome_keys),
+                Style::new().fg(t.accent),
+            )));
+        }
+        SettleStage::Tender | SettleStage::Pin => {
+            let methods: Vec<Span> = Method::ALL
+                .iter()
+                .map(|m| {
+                    let style = if *m == d.method {
+                        Style::new()
+                            .fg(t.title_fg)
+                            .bg(t.title_bg)
+                            .add_modifier(Modifier::BOLD)
+                    } else {
+                        Style::new().fg(t.dim)
+                    };
+                    Span::styled(format!(" {} ", w.method(*m)), style)
+                })
+                .collect();
+            lines.push(Line::from([vec![label(w.method)], methods].concat()));
+            for tdr in &d.tenders {
+                lines.push(Line::from(vec![
+                    label(w.split_so_far),
+                    Span::raw(format!("{} {}", w.method(tdr.method), tdr.amount)),
+                    Span::styled(
+                        tdr.tendered
+                            .filter(|x| *x != tdr.amount)
+                            .map(|x| format!("  ({} {x})", w.tendered))
+                            .unwrap_or_default(),
+                        Style::new().fg(t.dim),
+                    ),
+                ]));
+            }
+            if d.stage == SettleStage::Tender {
+                let preview = app.settle_preview(d);
+                lines.push(Line::from(vec![
+                    label(w.tendered),
+                    Span::styled(
+                        format!(" {}_ ", d.input),
+                        Style::new()
+                            .fg(t.title_fg)
+                            .bg(t.title_bg)
+                            .add_modifier(Modifier::BOLD),
+                    ),
+                    Span::styled(
+                        match (preview, d.input.is_empty()) {
+                            (Some((amount, _, _)), true) => format!("  = {amount}"),
+                            _ => String::new(),
+                        },
+                        Style::new().fg(t.dim),
+                    ),
+                ]));
+                let change = match preview {
+                    Some((_, _, c)) => c.to_string(),
+                    None => "?".into(),
+                };
+                lines.push(Line::from(vec![label(w.change), Span::styled(change, big)]));
+                lines.push(Line::raw(""));
+                lines.push(Line::from(Span::styled(
+                    format!(" {}", w.settle_keys),
+                    Style::new().fg(t.accent),
+                )));
+            } else {
+                lines.push(Line::from(vec![
+                    label(w.cashier_pin),
+                    Span::styled(
+                        format!(" {}_ ", "*".repeat(d.pin.len())),
+                        Style::new()
+                            .fg(t.title_fg)
+                            .bg(t.title_bg)
+                            .add_modifier(Modifier::BOLD),
+                    ),
+                ]));
+                lines.push(Line::raw(""));
+                lines.push(Line::from(Span::styled(
+                    format!(" {}", w.pin_keys),
+                    Style::new().fg(t.accent),
+                )));
+            }
+        }
+    }
+    if let Some(e) = &d.error {
+        lines.push(Line::from(Span::styled(
+            format!(" {e}"),
+            Style::new().fg(t.late).add_modifier(Modifier::BOLD),
+        )));
+    }
+    let rect = centered(area, 78, lines.len() as u16 + 2);
+    let inner = boxed(t, rect, w.settle, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
+
+pub(super) fn manager(app: &App, d: &ManagerDialog, area: Rect, buf: &mut Buffer) {
+    let (w, t) = (app.words, &app.opts.theme);
+    let pickup = app
+        .board
+        .get(&d.order_id)
+        .map(|st| st.order.pickup_no.clone())
+        .unwrap_or_default();
+    let (title, text_label) = match d.action {
+        ManagerAction::Void => (w.void_order, w.reason),
+        ManagerAction::ResolveDouble { .. } => (w.resolve_double, w.note),
+    };
+    let field = |i: usize, label: &str, value: String| {
+        let active = d.field == i;
+        let style = if active {
+            Style::new()
+                .fg(t.title_fg)
+                .bg(t.title_bg)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().fg(t.card_fg).bg(t.selected_bg)
+        };
+        Line::from(vec![
+            Span::styled(format!(" {} ", pad(label, 12)), Style::new().fg(t.dim)),
+            Span::styled(
+                format!(" {value}{} ", if active { "_" } else { " " }),
+                style,
+            ),
+        ])
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        format!(" {pickup}"),
+        Style::new().fg(t.emphasis).add_modifier(Modifier::BOLD),
+    ))];
+    if let ManagerAction::ResolveDouble { refund_in_store } = d.action {
+        let pick = |on: bool, s: &str| {
+            let style = if on {
+                Style::new()
+                    .fg(t.title_fg)
+                    .bg(t.title_bg)
+                    .add_modifier(Modifier::BOLD)
+            } else {
+                Style::new().fg(t.dim)
+            };
+            Span::styled(format!(" {s} "), style)
+        };
+        lines.push(Line::from(vec![
+            Span::raw("  <> "),
+            pick(refund_in_store, w.refund_in_store),
+            Span::raw(" "),
+            pick(!refund_in_store, w.refund_online),
+        ]));
+    }
+    lines.push(field(0, text_label, d.text.clone()));
+    lines.push(field(1, w.manager_id, d.manager_id.clone()));
+    lines.push(field(2, w.manager_pin, "*".repeat(d.pin.len())));
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        format!(" {}", w.manager_keys),
+        Style::new().fg(t.accent),
+    )));
+    if let Some(e) = &d.error {
+        lines.push(Line::from(Span::styled(
+            format!(" {e}"),
+            Style::new().fg(t.late).add_modifier(Modifier::BOLD),
+        )));
+    }
+    let rect = centered(area, 64, lines.len() as u16 + 2);
+    let inner = boxed(t, rect, title, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
