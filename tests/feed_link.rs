@@ -434,3 +434,41 @@ async fn a_restarted_simulator_replays_the_same_history_and_goes_on() {
     assert_eq!(differences(&h, &sim.truth()), Vec::<String>::new());
     link.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chaos_scenario_ends_with_the_console_equal_to_the_platform() {
+    let sim = simulator(Scenario::Chaos, |c| {
+        c.seed = 2026;
+        c.rate = FAST;
+        c.max_events = Some(800);
+        c.faults = WireFaults::chaos();
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = start_engine(dir.path());
+    let h = engine.handle();
+    let link = Link::start(h.clone(), &sim.url(), TOKEN);
+    let done = eventually(Duration::from_secs(20), || h.cursor().unwrap_or(0) >= 800).await;
+    assert!(
+        done,
+        "console reached seq {} of 800",
+        h.cursor().unwrap_or(0)
+    );
+    let truth = sim.truth();
+    assert!(truth.connections >= 5, "chaos dropped and resumed");
+    assert_eq!(differences(&h, &truth), Vec::<String>::new());
+    every_seq_once(&h, 800);
+    let seqs = seqs_in_log_order(&h);
+    assert!(
+        seqs.windows(2).all(|w| w[0] <= w[1]),
+        "applied out of order"
+    );
+    let q: std::collections::BTreeSet<u64> = h
+        .quarantined()
+        .expect("quarantine")
+        .iter()
+        .filter_map(|f| f.seq)
+        .collect();
+    assert_eq!(q, truth.junk_seqs);
+    link.shutdown().await;
+}
