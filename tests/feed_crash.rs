@@ -70,10 +70,7 @@ async fn a_console_killed_mid_stream_loses_nothing_acknowledged_and_applies_noth
         "acknowledged {acked_at_kill} but only {cursor} survived the kill"
     );
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
-    let done = eventually(Duration::from_secs(20), || {
-        h.cursor().unwrap_or(0) >= EVENTS
-    })
-    .await;
+    let done = eventually(Duration::from_secs(20), || sim.acked() >= EVENTS).await;
     assert!(
         done,
         "after the restart the console reached {} of {EVENTS}",

@@ -50,7 +50,7 @@ async fn a_thousand_events_through_a_drop_every_fifty_frames_arrive_exactly_once
     let h = engine.handle();
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
 
-    let done = eventually(Duration::from_secs(20), || h.cursor().unwrap_or(0) >= 1000).await;
+    let done = eventually(Duration::from_secs(20), || sim.acked() >= 1000).await;
     assert!(
         done,
         "console reached seq {} of 1000",
@@ -93,7 +93,7 @@ async fn duplicates_and_replays_change_nothing_and_a_gap_resumes_in_order() {
     let h = engine.handle();
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
 
-    let done = eventually(Duration::from_secs(20), || h.cursor().unwrap_or(0) >= 400).await;
+    let done = eventually(Duration::from_secs(20), || sim.acked() >= 400).await;
     assert!(
         done,
         "console reached seq {} of 400",
@@ -133,7 +133,7 @@ async fn garbage_frames_are_quarantined_and_counted_and_the_feed_goes_on() {
     let engine = start_engine(dir.path());
     let h = engine.handle();
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
-    assert!(eventually(Duration::from_secs(20), || h.cursor().unwrap_or(0) >= 600).await);
+    assert!(eventually(Duration::from_secs(20), || sim.acked() >= 600).await);
     // An oversized frame (over 1 MiB) after the scenario: quarantined, acked.
     let big = serde_json::json!({"kind": "order.cancelled", "order_id": "WX20261125-000001",
         "reason": "x".repeat((1 << 20) + 10)});
@@ -237,7 +237,7 @@ async fn a_settlement_made_while_the_platform_is_down_reaches_it_once_after_a_co
     let h = engine.handle();
     add_cashier(&h).await;
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
-    assert!(eventually(Duration::from_secs(5), || h.cursor().unwrap_or(0) == 2).await);
+    assert!(eventually(Duration::from_secs(5), || sim.acked() >= 2).await);
 
     // The platform goes away; the cashier takes cash for the failed payment.
     let cfg: SimConfig = sim.stop().await;
@@ -424,7 +424,7 @@ async fn a_restarted_simulator_replays_the_same_history_and_goes_on() {
     let engine = start_engine(dir.path());
     let h = engine.handle();
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
-    assert!(eventually(Duration::from_secs(5), || h.cursor().unwrap_or(0) == 60).await);
+    assert!(eventually(Duration::from_secs(5), || sim.acked() >= 60).await);
     sim.drop_connections();
     assert!(
         eventually(Duration::from_secs(5), || sim.truth().hellos.len() >= 2).await,
@@ -448,7 +448,7 @@ async fn the_chaos_scenario_ends_with_the_console_equal_to_the_platform() {
     let engine = start_engine(dir.path());
     let h = engine.handle();
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
-    let done = eventually(Duration::from_secs(20), || h.cursor().unwrap_or(0) >= 800).await;
+    let done = eventually(Duration::from_secs(20), || sim.acked() >= 800).await;
     assert!(
         done,
         "console reached seq {} of 800",

@@ -334,6 +334,11 @@ impl Simulator {
         self.shared.append(None, true, event)
     }
 
+    /// The highest seq the console has acknowledged.
+    pub fn acked(&self) -> u64 {
+        self.shared.lock().truth.acked
+    }
+
     /// Send-to-ack times of every acknowledged event frame so far.
     pub fn ack_latencies(&self) -> Vec<Duration> {
         self.shared

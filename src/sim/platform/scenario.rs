@@ -373,11 +373,13 @@ impl Planner {
         if self.burst_left == 0 && self.rng.gen_bool(0.08) {
             self.burst_left = self.rng.gen_range(4..=10);
         }
+        // In sim time the lunch runs at the ordinary rate; `speed()` turns
+        // the configured rate into how fast sim time passes.
         let per_min = if self.burst_left > 0 {
             self.burst_left -= 1;
-            self.rate * 2.5
+            DEFAULT_RATE * 2.5
         } else {
-            self.rate * self.rng.gen_range(0.6..1.2)
+            DEFAULT_RATE * self.rng.gen_range(0.6..1.2)
         };
         self.next_order_at = at + 60.0 / per_min * self.rng.gen_range(0.5..1.5);
 
@@ -393,8 +395,16 @@ impl Planner {
         let mut line = 0;
         let n = self.rng.gen_range(1..=5);
         for _ in 0..n {
+            let item = self.item(line + 1);
+            // One line per dish as asked for: a second pick adds to it.
+            if let Some(same) = items.iter_mut().find(|i: &&mut Item| {
+                i.sku == item.sku && i.modifiers == item.modifiers && i.note == item.note
+            }) {
+                same.qty += item.qty;
+                continue;
+            }
             line += 1;
-            items.push(self.item(line));
+            items.push(item);
         }
         let amount_due: Fen = Fen(items.iter().map(|i| i.total().0).sum());
         let order = Order {
