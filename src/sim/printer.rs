@@ -156,6 +156,9 @@ impl VirtualPrinter {
 
     /// Writes every job received from now on into `dir` (decoded text and raw bytes).
     pub fn write_to(&self, dir: PathBuf) {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!(error = %e, dir = %dir.display(), "virtual printer cannot create its output folder");
+        }
         self.lock().out_dir = Some(dir);
     }
 
