@@ -23,6 +23,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod console;
+pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod export;

@@ -21,6 +21,20 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// The console with a simulated platform and virtual printers: nothing to set up.
+    Demo {
+        /// Screen language: zh or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+        /// Orders per minute the simulated platform places.
+        #[arg(long, default_value_t = 12.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Keep the demo's data here (default: a fresh folder under /tmp).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
     /// Run the console: sign-in, kitchen rail, cashier, alerts and log.
     Run,
     /// Check the config file and say what to fix.
@@ -117,6 +131,27 @@ fn main() -> ExitCode {
     let config = args.config.as_deref();
     let result = match args.command {
         Cmd::Run => passline::tui::run_console(config),
+        Cmd::Demo {
+            lang,
+            rate,
+            seed,
+            data_dir,
+        } => match lang.as_str() {
+            "zh" | "en" => passline::demo::run_demo(passline::demo::DemoOptions {
+                language: if lang == "en" {
+                    passline::config::Language::En
+                } else {
+                    passline::config::Language::Zh
+                },
+                rate,
+                seed,
+                data_dir,
+            }),
+            other => {
+                eprintln!("passline: --lang {other} is not known: write zh or en");
+                return ExitCode::from(2);
+            }
+        },
         Cmd::Config {
             what: ConfigCmd::Check,
         } => cli::config_check(config),

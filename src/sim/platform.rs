@@ -90,6 +90,8 @@ pub struct SimConfig {
     pub answer_delay: Duration,
     /// Keep the time from writing each event frame to its ack (benchmarks).
     pub measure_latency: bool,
+    /// When the scenario's first order is placed (default: 2026-11-25 11:30).
+    pub start: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl SimConfig {
@@ -111,6 +113,7 @@ impl SimConfig {
             },
             answer_delay: Duration::from_millis(800),
             measure_latency: false,
+            start: None,
         }
     }
 }
@@ -839,6 +842,9 @@ fn later(shared: &Arc<Shared>, delay: Duration, event: serde_json::Value) {
 async fn produce(shared: Arc<Shared>) {
     let cfg = &shared.cfg;
     let mut planner = Planner::new(cfg.scenario, cfg.seed, cfg.rate, cfg.max_orders);
+    if let Some(start) = cfg.start {
+        planner = planner.starting_at(start);
+    }
     let speed = planner.speed();
     let done = shared.lock().truth.steps_done;
     let mut step_no = 0u64;

@@ -67,10 +67,8 @@ pub async fn run_with(
         .context("the terminal failed: run passline in a real terminal (not a pipe)")
 }
 
-/// The whole of `passline run`, from the config file to the last frame.
-/// The feed client and the printer spool publish into the two watches; until
-/// they are started here, the console shows the feed as off and the
-/// printers as not yet contacted.
+/// The whole of `passline run`, from the config file to the last frame: the
+/// engine, the feed client and the printer spool, then the screen.
 pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     let cfg = crate::cli::load_config(flag)?;
     let log_dir = cfg
@@ -80,17 +78,24 @@ pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| cfg.store.data_dir.join("logs"));
     let _log = crate::logging::init(&log_dir, &cfg.log.level);
     let engine = crate::cli::start_engine(&cfg)?;
-    let (_feed_tx, feed_rx) = watch::channel(FeedStatus::default());
-    let (_spool_tx, spool_rx) = watch::channel(printers_unknown(&cfg));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let handle = engine.handle();
-    let res = rt.block_on(run_with(&cfg, handle, feed_rx, spool_rx));
+    let res = rt.block_on(async {
+        let console = crate::console::Console::start(&cfg, engine)?;
+        let res = run_with(
+            &cfg,
+            console.engine.handle(),
+            console.feed.clone(),
+            console.printers.clone(),
+        )
+        .await;
+        console.stop().await;
+        res
+    });
     drop(rt);
-    engine.shutdown();
     tracing::info!("console stopped");
     res.map(|()| ExitCode::SUCCESS)
 }

@@ -314,6 +314,13 @@ pub struct Planner {
 }
 
 impl Planner {
+    /// Places the first order at `base` instead of the fixed 11:30 of
+    /// 2026-11-25 (the demo plays "now").
+    pub fn starting_at(mut self, base: DateTime<FixedOffset>) -> Planner {
+        self.base = base;
+        self
+    }
+
     pub fn new(scenario: Scenario, seed: u64, rate: f64, max_orders: Option<u64>) -> Planner {
         Planner {
             rng: StdRng::seed_from_u64(seed),
