@@ -248,34 +248,6 @@ async fn link_loop(engine: &EngineHandle, cfg: &FeedConfig, mut shutdown: watch:
     set_link(cfg, LinkState::Offline { since: now() });
 }
 
-/// Starts the feed for `passline run` on the current tokio runtime: from
-/// `[store] id` and `[feed]`, or, with no feed URL, a status that stays
-/// `Disabled`. The feed stops when `shutdown` turns true.
-pub fn spawn_feed(
-    engine: EngineHandle,
-    cfg: &Config,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<(watch::Receiver<FeedStatus>, tokio::task::JoinHandle<()>), FeedConfigError> {
-    match FeedConfig::from_config(cfg)? {
-        Some(fc) => {
-            let status = fc.status();
-            Ok((status, tokio::spawn(run_feed(engine, fc, shutdown))))
-        }
-        None => {
-            let (tx, rx) = watch::channel(FeedStatus::default());
-            let task = tokio::spawn(async move {
-                while !stopping(&shutdown) {
-                    if shutdown.changed().await.is_err() {
-                        break;
-                    }
-                }
-                drop(tx);
-            });
-            Ok((rx, task))
-        }
-    }
-}
-
 fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
     *shutdown.borrow() || shutdown.has_changed().is_err()
 }
@@ -835,32 +807,6 @@ mod tests {
         for _ in 0..200 {
             assert!(jitter(Duration::from_millis(500)) <= Duration::from_millis(500));
         }
-    }
-
-    #[tokio::test]
-    async fn with_no_feed_url_the_console_shows_the_feed_as_off() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = crate::store::Store::open(dir.path(), 4 << 20).expect("store");
-        let tz = chrono_tz::Asia::Shanghai;
-        let engine = crate::engine::Engine::start(
-            store,
-            crate::engine::EngineConfig {
-                rules: crate::domain::Rules::default(),
-                routes: Default::default(),
-                tz,
-                clock: Arc::new(crate::engine::SystemClock { tz }),
-            },
-        )
-        .expect("engine");
-        let (stop, stopped) = watch::channel(false);
-        let (status, task) =
-            spawn_feed(engine.handle(), &Config::default(), stopped).expect("no feed is fine");
-        assert_eq!(status.borrow().link, LinkState::Disabled);
-        let _ = stop.send(true);
-        assert!(
-            timeout(Duration::from_secs(2), task).await.is_ok(),
-            "stops on shutdown"
-        );
     }
 
     #[test]
