@@ -472,3 +472,151 @@ async fn the_chaos_scenario_ends_with_the_console_equal_to_the_platform() {
     assert_eq!(q, truth.junk_seqs);
     link.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recheck_from_the_cashier_brings_a_fresh_payment_state() {
+    let sim = simulator(Scenario::Idle, |_| {}).await;
+    let [placed, _] = failed_order("WX20261125-000200", 3800);
+    sim.push_event(placed);
+    sim.push_event(
+        serde_json::json!({"kind": "payment.updated", "order_id": "WX20261125-000200",
+        "channel": "wechat", "trade_state": "USERPAYING", "amount": 3800, "transaction_id": null,
+        "error_code": null, "error_message": null, "at": "2026-11-25T12:01:40+08:00"}),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = start_engine(dir.path());
+    let h = engine.handle();
+    add_cashier(&h).await;
+    let link = Link::start(h.clone(), &sim.url(), TOKEN);
+    assert!(eventually(Duration::from_secs(5), || sim.acked() >= 2).await);
+
+    h.execute(
+        None,
+        Command::Recheck {
+            order_id: "WX20261125-000200".into(),
+            staff_id: "01".into(),
+        },
+    )
+    .await
+    .expect("recheck asked");
+    assert!(
+        eventually(Duration::from_secs(5), || sim.acked() >= 3).await,
+        "the answer arrived and was committed"
+    );
+    let truth = sim.truth();
+    assert_eq!(truth.reports_of("payment.recheck").len(), 1);
+    let o = h
+        .order(&"WX20261125-000200".into())
+        .expect("read")
+        .expect("order");
+    let online = o.online.expect("a payment state");
+    assert_eq!(online.trade_state, TradeState::Userpaying);
+    assert_ne!(
+        online.at.to_rfc3339(),
+        "2026-11-25T12:01:40+08:00",
+        "a fresh answer, not the old one"
+    );
+    link.shutdown().await;
+}
+
+/// The platform side alone, as an independent console would see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_charges_a_scanned_code_once_and_refuses_unknown_prefixes() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+    let sim = simulator(Scenario::Idle, |_| {}).await;
+    let [placed, _] = failed_order("WX20261125-000300", 5600);
+    sim.push_event(placed);
+    let mut req = sim.url().into_client_request().expect("request");
+    req.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {TOKEN}").parse().expect("header"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connect");
+    let hello =
+        r#"{"type":"hello","protocol":1,"store_id":"S001","device_id":"box-9","resume_after":1}"#;
+    ws.send(Message::text(hello)).await.expect("hello");
+    let collect = |id: &str, code: &str| {
+        serde_json::json!({"type": "report", "id": id, "report": {"kind": "payment.collect",
+            "order_id": "WX20261125-000300", "auth_code": code, "amount": 5600, "channel": "wechat",
+            "at": "2026-11-25T12:05:00+08:00"}})
+        .to_string()
+    };
+    ws.send(Message::text(collect("C1", "134567890123456781")))
+        .await
+        .expect("collect");
+    ws.send(Message::text(collect("C1", "134567890123456781")))
+        .await
+        .expect("same id again");
+    ws.send(Message::text(collect("C2", "994567890123456781")))
+        .await
+        .expect("unknown prefix");
+
+    let mut frames: Vec<serde_json::Value> = Vec::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < until {
+        match tokio::time::timeout_at(until, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                frames.push(serde_json::from_str(t.as_str()).expect("json"))
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => break,
+        }
+        let states: Vec<_> = frames
+            .iter()
+            .filter(|f| f["type"] == "event")
+            .map(|f| f["event"]["trade_state"].clone())
+            .collect();
+        if states.len() >= 3 {
+            break;
+        }
+    }
+    assert_eq!(frames[0]["type"], "welcome");
+    assert_eq!(frames[0]["last_seq"], 1);
+    let acks: Vec<_> = frames
+        .iter()
+        .filter(|f| f["type"] == "report_ack")
+        .map(|f| f["id"].clone())
+        .collect();
+    assert_eq!(
+        acks,
+        vec![
+            serde_json::json!("C1"),
+            serde_json::json!("C1"),
+            serde_json::json!("C2")
+        ]
+    );
+    let events: Vec<&serde_json::Value> = frames.iter().filter(|f| f["type"] == "event").collect();
+    let seqs: Vec<u64> = events
+        .iter()
+        .map(|f| f["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, vec![2, 3, 4], "gapless after resume_after = 1");
+    let outcome: Vec<(String, Option<String>)> = events
+        .iter()
+        .map(|f| {
+            (
+                f["event"]["trade_state"].as_str().unwrap_or("").to_string(),
+                f["event"]["error_code"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    // USERPAYING comes first; the refusal of C2 and the success of C1 may cross.
+    assert_eq!(outcome[0], ("USERPAYING".to_string(), None));
+    let mut rest = outcome[1..].to_vec();
+    rest.sort();
+    assert_eq!(
+        rest,
+        vec![
+            (
+                "PAYERROR".to_string(),
+                Some("AUTH_CODE_INVALID".to_string())
+            ),
+            ("SUCCESS".to_string(), None),
+        ],
+        "one charge for C1, a refusal for C2"
+    );
+    assert_eq!(sim.truth().reports["C1"].received, 2);
+}

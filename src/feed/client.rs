@@ -429,6 +429,7 @@ impl<'a> Session<'a> {
         }
         tracing::info!(resume_after = cursor, "feed: hello sent");
         let ended = s.serve(source, shutdown).await;
+        s.settle().await;
         let _ = timeout(cfg.timing.write_timeout, s.sink.close()).await;
         ended
     }
@@ -641,6 +642,18 @@ impl<'a> Session<'a> {
             return e;
         }
         self.lost(format!("seq {seq} skipped ahead of {}", self.next_seq))
+    }
+
+    /// Waits for what was handed to the engine, unacknowledged (the link is
+    /// gone), so the next `hello` names a cursor that is durable.
+    async fn settle(&mut self) {
+        let in_flight = &mut self.in_flight;
+        let all = async move {
+            while let Some(mut f) = in_flight.pop_front() {
+                let _ = f.finish().await;
+            }
+        };
+        let _ = timeout(self.cfg.timing.write_timeout, all).await;
     }
 
     /// Waits for everything in flight and acknowledges it.

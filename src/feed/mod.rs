@@ -4,4 +4,4 @@ pub mod client;
 pub mod protocol;
 pub mod status;
 
-pub use client::{run_feed, FeedConfig, FeedTiming};
+pub use client::{run_feed, FeedConfig, FeedConfigError, FeedTiming};

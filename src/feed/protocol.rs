@@ -53,13 +53,18 @@ impl ClientFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
+    /// Only `store_id` is needed to go on; the rest is informative, so a
+    /// platform that leaves it out does not keep the link from coming up.
     Welcome {
         store_id: String,
+        #[serde(default)]
         server_time: String,
+        #[serde(default)]
         last_seq: u64,
     },
     Error {
         code: String,
+        #[serde(default)]
         message: String,
     },
     Event {
@@ -285,6 +290,15 @@ mod tests {
             panic!("must quarantine")
         };
         assert_eq!(q.seq, Some(6));
+    }
+
+    #[test]
+    fn a_sparse_welcome_still_brings_the_link_up() {
+        let text = r#"{"type":"welcome","store_id":"S001"}"#;
+        assert!(matches!(
+            decode(text),
+            Decoded::Frame(ServerFrame::Welcome { last_seq: 0, .. })
+        ));
     }
 
     #[test]
