@@ -60,8 +60,9 @@ impl Dining {
 }
 
 /// One line of an order: a dish, its quantity, the station that cooks it.
+/// Unknown fields are ignored, so a newer platform adding one to an item
+/// cannot get every order quarantined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Item {
     pub line: u32,
     pub sku: String,
