@@ -151,6 +151,8 @@ fn app(r: &Rush, who: Staff) -> App {
         paying_alert_seconds: 90,
         stations: Vec::new(),
         clock: r.clock.clone(),
+        profiles: Default::default(),
+        shop: Default::default(),
     };
     App::new(
         r.engine.handle(),

@@ -139,7 +139,8 @@ async fn demo(opts: DemoOptions, dir: PathBuf) -> anyhow::Result<()> {
         }
     };
     let tz = cfg.tz();
-    let ui = UiOptions::from_config(&cfg.ui, &cfg.store.name, Arc::new(SystemClock { tz }));
+    let ui = UiOptions::from_config(&cfg.ui, &cfg.store.name, Arc::new(SystemClock { tz }))
+        .with_printers(&cfg, &console.profiles);
     let res = crate::tui::run_app(
         console.engine.handle(),
         console.feed.clone(),

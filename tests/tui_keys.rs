@@ -58,11 +58,13 @@ async fn a_wrong_pin_is_refused_and_counts_toward_the_lockout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-async fn a_kitchen_sign_in_offers_only_the_rail() {
+async fn a_kitchen_sign_in_offers_only_the_rail_and_the_printers() {
     let lunch = tokio::task::block_in_place(Lunch::new);
     let mut app = lunch.app(Language::Zh, None);
     type_keys(&mut app, "21\n2222\n").await;
     assert_eq!(app.screen(), Screen::Rail);
+    press(&mut app, KeyCode::Tab).await;
+    assert_eq!(app.screen(), Screen::Printers, "reprints of their tickets");
     press(&mut app, KeyCode::Tab).await;
     press(&mut app, KeyCode::F(3)).await;
     assert_eq!(
@@ -393,4 +395,30 @@ async fn the_kitchen_hears_printer_trouble_but_not_payments() {
         app.visible_alerts().is_empty(),
         "paper back in, the alert is handled"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_ticket_is_reprinted_from_the_printers_screen_and_marked() {
+    let lunch = tokio::task::block_in_place(Lunch::new);
+    let mut app = lunch.app(Language::En, Some("21"));
+    app.update(passline::tui::Message::Show(Screen::Printers));
+    let before = lunch.t.h().jobs().expect("spool");
+    let newest = before
+        .last()
+        .expect("the lunch rush printed tickets")
+        .clone();
+    app.handle(passline::tui::Message::Enter).await;
+    let after = lunch.t.h().jobs().expect("spool");
+    assert_eq!(after.len(), before.len() + 1, "one reprint job");
+    match &after.last().expect("reprint").doc {
+        passline::print::job::JobDoc::Reprint {
+            of_job,
+            possible_duplicate,
+            ..
+        } => {
+            assert_eq!(*of_job, newest.job);
+            assert!(!possible_duplicate);
+        }
+        other => panic!("expected a reprint, got {}", other.kind()),
+    }
 }

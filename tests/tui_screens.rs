@@ -181,6 +181,16 @@ fn alerts_and_log() {
 }
 
 #[test]
+fn printers_and_a_print_preview() {
+    each_language(|l, lang, tag| {
+        let mut app = l.app(lang, Some("01"));
+        app.update(Message::Printers(printers_paper_out()));
+        app.update(Message::Show(passline::tui::Screen::Printers));
+        snap_all("printers", tag, &app);
+    });
+}
+
+#[test]
 fn a_wide_screen_uses_the_room() {
     let l = Lunch::new();
     let app = l.app(Language::Zh, Some("21"));

@@ -39,9 +39,28 @@ pub struct UiOptions {
     /// Stations this screen's rail shows (empty: all).
     pub stations: Vec<String>,
     pub clock: Arc<dyn Clock>,
+    /// Each printer's profile, for the print preview (printer name → profile).
+    pub profiles: BTreeMap<String, crate::print::profile::Profile>,
+    pub shop: crate::print::layout::Shop,
 }
 
 impl UiOptions {
+    /// Adds the printers' profiles (for the print preview) and the store's
+    /// receipt header.
+    pub fn with_printers(
+        mut self,
+        cfg: &crate::config::Config,
+        profiles: &crate::print::profile::Profiles,
+    ) -> UiOptions {
+        for p in &cfg.printers {
+            if let Some(prof) = profiles.get(&p.profile) {
+                self.profiles.insert(p.name.clone(), prof.clone());
+            }
+        }
+        self.shop = crate::print::layout::Shop::from_config(cfg);
+        self
+    }
+
     pub fn from_config(ui: &UiSection, store_name: &str, clock: Arc<dyn Clock>) -> UiOptions {
         let (theme, theme_problem) = Theme::load_or_default(&ui.theme);
         UiOptions {
@@ -54,6 +73,11 @@ impl UiOptions {
             paying_alert_seconds: ui.paying_alert_seconds,
             stations: ui.stations.clone(),
             clock,
+            profiles: BTreeMap::new(),
+            shop: crate::print::layout::Shop {
+                name: store_name.to_string(),
+                ..Default::default()
+            },
         }
     }
 }
@@ -65,6 +89,8 @@ pub enum Screen {
     Cashier,
     Alerts,
     Log,
+    /// Printers, their spooled jobs and a preview of each as printed.
+    Printers,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +250,9 @@ pub enum Pending {
         pickup: String,
         action: ManagerAction,
     },
+    Reprint {
+        job: u64,
+    },
 }
 
 pub struct App {
@@ -253,6 +282,10 @@ pub struct App {
     pub(crate) note: Option<Note>,
     pub(crate) banner: Option<String>,
     pub(crate) quit: bool,
+    /// The spool as last read (newest first) for the printers screen.
+    pub(crate) jobs: Vec<crate::store::JobRecord>,
+    pub(crate) jobs_selected: usize,
+    pub(crate) jobs_read_at: Option<std::time::Instant>,
 }
 
 impl App {
@@ -272,6 +305,9 @@ impl App {
         let today = business_date(&opts.clock.now(), engine.config().tz);
         let note = opts.theme_problem.clone().map(Note::Refused);
         let mut app = App {
+            jobs: Vec::new(),
+            jobs_selected: 0,
+            jobs_read_at: None,
             engine,
             events,
             opts,
@@ -354,9 +390,20 @@ impl App {
     pub fn screens(&self) -> &'static [Screen] {
         match self.staff.as_ref().map(|s| s.role) {
             None => &[Screen::SignIn],
-            Some(Role::Kitchen) => &[Screen::Rail],
-            Some(Role::Cashier) => &[Screen::Cashier, Screen::Rail, Screen::Alerts],
-            Some(Role::Manager) => &[Screen::Cashier, Screen::Rail, Screen::Alerts, Screen::Log],
+            Some(Role::Kitchen) => &[Screen::Rail, Screen::Printers],
+            Some(Role::Cashier) => &[
+                Screen::Cashier,
+                Screen::Rail,
+                Screen::Alerts,
+                Screen::Printers,
+            ],
+            Some(Role::Manager) => &[
+                Screen::Cashier,
+                Screen::Rail,
+                Screen::Alerts,
+                Screen::Log,
+                Screen::Printers,
+            ],
         }
     }
 
@@ -388,6 +435,27 @@ impl App {
             }
         }
         self.refresh_alerts();
+        if self.screen == Screen::Printers {
+            self.read_jobs(false);
+        }
+    }
+
+    /// Rereads the spool for the printers screen: at most once a second
+    /// unless `now`, and only while that screen is shown.
+    pub fn read_jobs(&mut self, now: bool) {
+        let fresh = self
+            .jobs_read_at
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1));
+        if fresh && !now {
+            return;
+        }
+        if let Ok(mut jobs) = self.engine.jobs() {
+            jobs.reverse();
+            jobs.truncate(200);
+            self.jobs = jobs;
+            self.jobs_selected = self.jobs_selected.min(self.jobs.len().saturating_sub(1));
+        }
+        self.jobs_read_at = Some(std::time::Instant::now());
     }
 
     /// Subscribes again and rereads the engine's board (after `Lagged`, or a new day).
@@ -451,6 +519,9 @@ impl App {
                 if self.screens().contains(&s) {
                     self.screen = s;
                     self.help = false;
+                    if s == Screen::Printers {
+                        self.read_jobs(true);
+                    }
                 }
                 None
             }
@@ -458,6 +529,9 @@ impl App {
                 let list = self.screens();
                 let i = list.iter().position(|s| *s == self.screen).unwrap_or(0);
                 self.screen = list[(i + 1) % list.len()];
+                if self.screen == Screen::Printers {
+                    self.read_jobs(true);
+                }
                 None
             }
             Message::JumpToAlert if self.dialog.is_none() => {
@@ -472,6 +546,7 @@ impl App {
                 Screen::Cashier => self.update_cashier(msg),
                 Screen::Alerts => self.update_alerts(msg),
                 Screen::Log => self.update_log(msg),
+                Screen::Printers => self.update_printers(msg),
                 Screen::SignIn => None,
             },
         };
@@ -1216,6 +1291,32 @@ impl App {
         None
     }
 
+    fn update_printers(&mut self, msg: Message) -> Option<Effect> {
+        let last = self.jobs.len().saturating_sub(1);
+        match msg {
+            Message::Up => self.jobs_selected = self.jobs_selected.saturating_sub(1),
+            Message::Down => self.jobs_selected = (self.jobs_selected + 1).min(last),
+            Message::PageUp => self.jobs_selected = self.jobs_selected.saturating_sub(10),
+            Message::PageDown => self.jobs_selected = (self.jobs_selected + 10).min(last),
+            Message::Enter => {
+                let job = self.jobs.get(self.jobs_selected)?;
+                let order_id = OrderId(job.doc.order_id()?.to_string());
+                let staff_id = self.staff.as_ref()?.id.clone();
+                return Some(Effect {
+                    cmd: Command::Reprint {
+                        order_id,
+                        staff_id,
+                        job: Some(job.job),
+                    },
+                    then: Vec::new(),
+                    pending: Pending::Reprint { job: job.job },
+                });
+            }
+            _ => {}
+        }
+        None
+    }
+
     fn jump_to(&mut self, key: &AlertKey) {
         match key {
             AlertKey::PaymentFailed(id)
@@ -1486,6 +1587,11 @@ impl App {
                     d.error = Some(msg.clone());
                 }
                 self.note = Some(Note::Refused(msg));
+            }
+            (Pending::Reprint { job }, Ok(c)) => {
+                self.read_jobs(true);
+                let new = c.jobs.first().map(|n| format!(" #{n}")).unwrap_or_default();
+                self.note = Some(Note::Done(format!("#{job} {}{new}", w.reprinted)));
             }
             (_, Err(e)) => self.note = Some(Note::Refused(error_text(w, &e))),
         }

@@ -63,6 +63,7 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         KeyCode::F(3) => return Some(Message::Show(Screen::Cashier)),
         KeyCode::F(4) => return Some(Message::Show(Screen::Alerts)),
         KeyCode::F(5) => return Some(Message::Show(Screen::Log)),
+        KeyCode::F(7) => return Some(Message::Show(Screen::Printers)),
         KeyCode::Char('?') => return Some(Message::ToggleHelp),
         KeyCode::Char('j') => return Some(Message::JumpToAlert),
         _ => {}

@@ -59,9 +59,11 @@ pub async fn run_with(
     engine: crate::engine::EngineHandle,
     feed: watch::Receiver<FeedStatus>,
     printers: watch::Receiver<SpoolStatus>,
+    profiles: &crate::print::profile::Profiles,
 ) -> anyhow::Result<()> {
     let tz = cfg.tz();
-    let ui = UiOptions::from_config(&cfg.ui, &cfg.store.name, Arc::new(SystemClock { tz }));
+    let ui = UiOptions::from_config(&cfg.ui, &cfg.store.name, Arc::new(SystemClock { tz }))
+        .with_printers(cfg, profiles);
     run_app(engine, feed, printers, ui, None, None)
         .await
         .context("the terminal failed: run passline in a real terminal (not a pipe)")
@@ -90,6 +92,7 @@ pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
             console.engine.handle(),
             console.feed.clone(),
             console.printers.clone(),
+            &console.profiles,
         )
         .await;
         console.stop().await;

@@ -11,6 +11,10 @@ pub struct Words {
     pub cashier: &'static str,
     pub alerts: &'static str,
     pub log: &'static str,
+    pub printers: &'static str,
+    pub reprinted: &'static str,
+    pub no_jobs: &'static str,
+    pub preview: &'static str,
     pub help: &'static str,
     pub sign_in: &'static str,
     // status bar
@@ -116,6 +120,7 @@ pub struct Words {
     pub keys_cashier: &'static [(&'static str, &'static str)],
     pub keys_alerts: &'static [(&'static str, &'static str)],
     pub keys_log: &'static [(&'static str, &'static str)],
+    pub keys_printers: &'static [(&'static str, &'static str)],
     pub keys_settle: &'static [(&'static str, &'static str)],
     pub keys_manager: &'static [(&'static str, &'static str)],
 }
@@ -126,6 +131,10 @@ pub static ZH: Words = Words {
     cashier: "收银",
     alerts: "警报",
     log: "日志",
+    printers: "打印",
+    reprinted: "已重打",
+    no_jobs: "还没有打印任务",
+    preview: "打印预览",
     help: "帮助",
     sign_in: "登录",
     feed: "网络",
@@ -246,6 +255,11 @@ pub static ZH: Words = Words {
         ("x", "确认已知(消息类)"),
     ],
     keys_log: &[("上下 PgUp PgDn", "翻看")],
+    keys_printers: &[
+        ("上下 PgUp PgDn", "选任务, 右边是打出来的样子"),
+        ("Enter", "重打所选任务 (标 重打 REPRINT)"),
+        ("F7", "打印屏"),
+    ],
     keys_settle: &[
         ("c k s v o", "现金 刷卡 扫码 券 其他"),
         ("0-9 .", "收到的金额"),
@@ -268,6 +282,10 @@ pub static EN: Words = Words {
     cashier: "Cashier",
     alerts: "Alerts",
     log: "Log",
+    printers: "Printers",
+    reprinted: "reprint queued",
+    no_jobs: "no print jobs yet",
+    preview: "Print preview",
     help: "Help",
     sign_in: "Sign in",
     feed: "feed",
@@ -392,6 +410,14 @@ pub static EN: Words = Words {
         ("x", "acknowledge (messages)"),
     ],
     keys_log: &[("Up Down PgUp PgDn", "scroll")],
+    keys_printers: &[
+        (
+            "Up Down PgUp PgDn",
+            "choose a job; the right shows it as printed",
+        ),
+        ("Enter", "reprint the chosen job (marked REPRINT)"),
+        ("F7", "printers screen"),
+    ],
     keys_settle: &[
         ("c k s v o", "cash card scan voucher other"),
         ("0-9 .", "amount tendered"),

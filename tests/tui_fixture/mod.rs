@@ -235,6 +235,8 @@ impl Lunch {
             paying_alert_seconds: 90,
             stations: Vec::new(),
             clock: self.t.clock.clone(),
+            profiles: Default::default(),
+            shop: Default::default(),
         }
     }
 

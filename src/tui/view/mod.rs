@@ -6,6 +6,7 @@
 mod cashier;
 mod dialogs;
 mod lists;
+mod printers;
 mod rail;
 mod sign_in;
 
@@ -56,6 +57,7 @@ impl Widget for &App {
             Screen::Cashier => cashier::cashier(self, body, buf),
             Screen::Alerts => lists::alerts(self, body, buf),
             Screen::Log => lists::log(self, body, buf),
+            Screen::Printers => printers::printers(self, body, buf),
         }
         footer(self, foot, buf);
         match &self.dialog {
@@ -131,19 +133,27 @@ fn feed_span(app: &App) -> Span<'static> {
     )
 }
 
-fn printer_spans(app: &App) -> Vec<Span<'static>> {
+/// A printer's state in words and the colour to show it in.
+pub(crate) fn printer_state(app: &App, state: &PrinterState) -> (String, Style) {
     let (w, t) = (app.words, &app.opts.theme);
+    let (text, color) = match state {
+        PrinterState::Online => (w.printer_ok.to_string(), t.ok),
+        PrinterState::Unknown => (w.printer_unknown.to_string(), t.dim),
+        PrinterState::Offline => (w.printer_offline.to_string(), t.late),
+        PrinterState::PaperOut => (w.paper_out.to_string(), t.late),
+        PrinterState::CoverOpen => (w.cover_open.to_string(), t.late),
+        PrinterState::Error(e) => (format!("{} {e}", w.printer_error), t.late),
+    };
+    (text, Style::new().fg(color))
+}
+
+fn printer_spans(app: &App) -> Vec<Span<'static>> {
+    let t = &app.opts.theme;
     app.printers
         .iter()
         .map(|p| {
-            let (state, color) = match &p.state {
-                PrinterState::Online => (w.printer_ok.to_string(), t.ok),
-                PrinterState::Unknown => (w.printer_unknown.to_string(), t.dim),
-                PrinterState::Offline => (w.printer_offline.to_string(), t.late),
-                PrinterState::PaperOut => (w.paper_out.to_string(), t.late),
-                PrinterState::CoverOpen => (w.cover_open.to_string(), t.late),
-                PrinterState::Error(e) => (format!("{} {e}", w.printer_error), t.late),
-            };
+            let (state, style) = printer_state(app, &p.state);
+            let color = style.fg.unwrap_or(t.fg);
             let queue = if p.queued > 0 {
                 format!("[{}]", p.queued)
             } else {
@@ -247,6 +257,7 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
             Screen::Cashier => w.cashier,
             Screen::Alerts => w.alerts,
             Screen::Log => w.log,
+            Screen::Printers => w.printers,
         })
         .collect();
     for (i, s) in app.screens().iter().enumerate() {
@@ -289,6 +300,7 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
         (None, Screen::Cashier) => w.keys_cashier,
         (None, Screen::Alerts) => w.keys_alerts,
         (None, Screen::Log) => w.keys_log,
+        (None, Screen::Printers) => w.keys_printers,
     };
     let keys: Vec<&(&str, &str)> = screen_keys.iter().chain(w.keys_global.iter()).collect();
     let key_w = keys.iter().map(|(k, _)| cols(k)).max().unwrap_or(0);
