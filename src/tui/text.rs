@@ -509,6 +509,8 @@ impl Words {
             "staff_disabled" => "停用员工",
             "pin_changed" => "改密码",
             "pin_rejected" => "密码错误",
+            "shift_opened" => "开班",
+            "shift_closed" => "交班",
             other => other,
         }
     }
