@@ -44,6 +44,27 @@ impl Page {
         self.lines.push(fit(s, self.cols));
     }
 
+    /// Free text (reasons, notes, errors) wrapped onto as many lines as it
+    /// needs, each continuation indented like the first.
+    fn wrap(&mut self, indent: &str, s: &str) {
+        let room = self.cols.saturating_sub(width(indent)).max(4);
+        let mut line = String::new();
+        let mut used = 0;
+        for ch in s.chars() {
+            let cw = UnicodeWidthChar::width(ch).unwrap_or(0);
+            if used + cw > room {
+                self.lines.push(format!("{indent}{line}"));
+                line.clear();
+                used = 0;
+            }
+            line.push(ch);
+            used += cw;
+        }
+        if !line.is_empty() || s.is_empty() {
+            self.lines.push(format!("{indent}{line}"));
+        }
+    }
+
     /// Label on the left, value flush right; on two lines when both do not fit.
     fn lr(&mut self, left: &str, right: &str) {
         let (l, r) = (width(left), width(right));
@@ -304,7 +325,7 @@ fn voids_and_refunds(w: &Words, r: &ZReport, p: &mut Page) {
             &format!(" {} {}", v.pickup_no, w.w("作废", "void")),
             &format!("{} {}", w.w("经理", "mgr"), v.approver),
         );
-        p.text(&format!("   {} {}", time(&v.at), v.reason));
+        p.wrap("   ", &format!("{} {}", time(&v.at), v.reason));
     }
     for f in &r.refunds {
         p.lr(
@@ -316,7 +337,12 @@ fn voids_and_refunds(w: &Words, r: &ZReport, p: &mut Page) {
             .as_ref()
             .map(|a| format!("{} {a} ", w.w("经理", "mgr")))
             .unwrap_or_default();
-        p.text(&format!("   {} {who}{}", time(&f.at), f.reason));
+        let reason = if f.reason == "double payment" {
+            w.w("重复付款", "double payment")
+        } else {
+            f.reason.as_str()
+        };
+        p.wrap("   ", &format!("{} {who}{reason}", time(&f.at)));
     }
 }
 
@@ -348,7 +374,7 @@ fn doubles(w: &Words, r: &ZReport, p: &mut Page) {
                     res.approver
                 ));
                 if !res.note.is_empty() {
-                    p.text(&format!("   {}", res.note));
+                    p.wrap("   ", &res.note);
                 }
             }
             None => p.text(&format!("   {}", w.w("未处理!", "NOT RESOLVED"))),
@@ -429,7 +455,7 @@ fn printing(w: &Words, r: &ZReport, p: &mut Page) {
         };
         p.text(&format!("   #{} {} {state}", f.job, f.printer));
         if let Some(e) = &f.error {
-            p.text(&format!("   {e}"));
+            p.wrap("   ", e);
         }
     }
     p.lr(w.w(" 重打", " Reprints"), &pr.reprints.to_string());
