@@ -171,6 +171,15 @@ fn signed(f: Fen) -> String {
     }
 }
 
+/// Money taken out: `-10.00`, and `0.00` when nothing was.
+fn minus(f: Fen) -> String {
+    if f == Fen::ZERO {
+        f.to_string()
+    } else {
+        format!("-{f}")
+    }
+}
+
 fn mmss(secs: i64) -> String {
     format!("{}:{:02}", secs / 60, secs % 60)
 }
@@ -269,10 +278,7 @@ fn tenders(w: &Words, r: &ZReport, p: &mut Page) {
         }
     }
     p.lr(w.w(" 收款合计", " Taken"), &r.tender_gross.to_string());
-    p.lr(
-        w.w(" 退款合计", " Refunded"),
-        &format!("-{}", r.tender_refunds),
-    );
+    p.lr(w.w(" 退款合计", " Refunded"), &minus(r.tender_refunds));
     p.lr(w.w(" 净收款", " Net"), &r.tender_net.to_string());
 }
 
@@ -281,10 +287,7 @@ fn cash(w: &Words, r: &ZReport, p: &mut Page) {
     p.section(w.w("钱箱", "Cash drawer"));
     p.lr(w.w(" 备用金", " Float"), &c.float.to_string());
     p.lr(w.w(" 现金收入", " Cash taken"), &format!("+{}", c.cash_in));
-    p.lr(
-        w.w(" 现金退款", " Cash refunded"),
-        &format!("-{}", c.cash_refunds),
-    );
+    p.lr(w.w(" 现金退款", " Cash refunded"), &minus(c.cash_refunds));
     p.lr(w.w(" 应有现金", " Expected"), &c.expected.to_string());
     if let Some(count) = &c.count {
         for d in Denomination::ALL {

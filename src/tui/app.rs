@@ -15,6 +15,7 @@ use crate::domain::{
 use crate::engine::{clock::business_date, Board, Clock, Committed, EngineError, EngineHandle};
 use crate::feed::status::FeedStatus;
 use crate::print::status::SpoolStatus;
+use crate::report::ZReport;
 use chrono::{DateTime, FixedOffset};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub enum Screen {
     Cashier,
     Alerts,
     Log,
+    /// The shift report (managers): X of the open shift, else Z of the last.
+    Report,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +188,10 @@ pub enum Message {
     Method(Method),
     AddTender,
     Acknowledge,
+    /// Reads the shift report again from the log.
+    RefreshReport,
+    /// Prints the report on the receipt printer.
+    PrintReport,
     Engine(Arc<Event>),
     /// The subscription fell behind: rebuild from the engine's board.
     Lagged,
@@ -241,6 +248,9 @@ pub struct App {
     pub(crate) cashier_selected: Option<OrderId>,
     pub(crate) alerts_selected: usize,
     pub(crate) log_scroll: usize,
+    /// The report on the report screen, or why there is none.
+    pub(crate) report: Option<Result<ZReport, String>>,
+    pub(crate) report_scroll: usize,
     pub(crate) dialog: Option<Dialog>,
     pub(crate) help: bool,
     pub(crate) alerts: Vec<Alert>,
@@ -291,6 +301,8 @@ impl App {
             cashier_selected: None,
             alerts_selected: 0,
             log_scroll: 0,
+            report: None,
+            report_scroll: 0,
             dialog: None,
             help: false,
             alerts: Vec::new(),
@@ -356,7 +368,13 @@ impl App {
             None => &[Screen::SignIn],
             Some(Role::Kitchen) => &[Screen::Rail],
             Some(Role::Cashier) => &[Screen::Cashier, Screen::Rail, Screen::Alerts],
-            Some(Role::Manager) => &[Screen::Cashier, Screen::Rail, Screen::Alerts, Screen::Log],
+            Some(Role::Manager) => &[
+                Screen::Cashier,
+                Screen::Rail,
+                Screen::Alerts,
+                Screen::Log,
+                Screen::Report,
+            ],
         }
     }
 
@@ -365,6 +383,10 @@ impl App {
     /// Handles one message, runs the command it asks for, and folds in the
     /// events that command committed.
     pub async fn handle(&mut self, msg: Message) {
+        if matches!(msg, Message::PrintReport) && self.screen == Screen::Report {
+            self.print_report().await;
+            return;
+        }
         if let Some(eff) = self.update(msg) {
             let mut res = self.engine.execute(None, eff.cmd).await;
             for cmd in eff.then {
@@ -451,6 +473,9 @@ impl App {
                 if self.screens().contains(&s) {
                     self.screen = s;
                     self.help = false;
+                    if s == Screen::Report {
+                        self.load_report();
+                    }
                 }
                 None
             }
@@ -458,6 +483,9 @@ impl App {
                 let list = self.screens();
                 let i = list.iter().position(|s| *s == self.screen).unwrap_or(0);
                 self.screen = list[(i + 1) % list.len()];
+                if self.screen == Screen::Report {
+                    self.load_report();
+                }
                 None
             }
             Message::JumpToAlert if self.dialog.is_none() => {
@@ -472,6 +500,7 @@ impl App {
                 Screen::Cashier => self.update_cashier(msg),
                 Screen::Alerts => self.update_alerts(msg),
                 Screen::Log => self.update_log(msg),
+                Screen::Report => self.update_report(msg),
                 Screen::SignIn => None,
             },
         };
@@ -1214,6 +1243,62 @@ impl App {
             _ => {}
         }
         None
+    }
+
+    // ----- the shift report -----
+
+    /// Reads the report from the log: the open shift so far, else the last
+    /// closed shift.
+    pub fn load_report(&mut self) {
+        self.report = Some(self.engine.shift_report().map_err(|e| e.to_string()));
+        self.report_scroll = 0;
+    }
+
+    /// The report's lines for a width, in the console's language.
+    pub fn report_lines(&self, cols: usize) -> Vec<String> {
+        match &self.report {
+            Some(Ok(r)) => crate::report::layout::lines(r, cols, self.words.chinese),
+            Some(Err(e)) => vec![e.clone()],
+            None => Vec::new(),
+        }
+    }
+
+    /// Lines of the narrowest layout: no scroll goes past them.
+    fn report_len(&self) -> usize {
+        self.report_lines(20).len()
+    }
+
+    fn update_report(&mut self, msg: Message) -> Option<Effect> {
+        match msg {
+            Message::Up => self.report_scroll = self.report_scroll.saturating_sub(1),
+            Message::Down => self.report_scroll = (self.report_scroll + 1).min(self.report_len()),
+            Message::PageUp => self.report_scroll = self.report_scroll.saturating_sub(10),
+            Message::PageDown => {
+                self.report_scroll = (self.report_scroll + 10).min(self.report_len())
+            }
+            Message::RefreshReport => self.load_report(),
+            _ => {}
+        }
+        None
+    }
+
+    /// Spools the report on the receipt printer (32 columns: fits 58 and 80 mm).
+    async fn print_report(&mut self) {
+        let w = self.words;
+        let Some(Ok(r)) = &self.report else {
+            return;
+        };
+        let Some(printer) = self.engine.config().routes.receipt_printer() else {
+            self.note = Some(Note::Refused(w.no_receipt_printer.into()));
+            return;
+        };
+        let doc = crate::report::layout::print_doc(r, 32);
+        self.note = Some(
+            match self.engine.spool_add(printer.to_string(), doc).await {
+                Ok(_) => Note::Done(w.report_printed.into()),
+                Err(e) => Note::Refused(error_text(w, &e)),
+            },
+        );
     }
 
     fn jump_to(&mut self, key: &AlertKey) {

@@ -63,6 +63,7 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         KeyCode::F(3) => return Some(Message::Show(Screen::Cashier)),
         KeyCode::F(4) => return Some(Message::Show(Screen::Alerts)),
         KeyCode::F(5) => return Some(Message::Show(Screen::Log)),
+        KeyCode::F(6) => return Some(Message::Show(Screen::Report)),
         KeyCode::Char('?') => return Some(Message::ToggleHelp),
         KeyCode::Char('j') => return Some(Message::JumpToAlert),
         _ => {}
@@ -80,6 +81,8 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         (Screen::Cashier, KeyCode::Char('d')) => Some(Message::ResolveDouble),
         (Screen::Cashier, KeyCode::Home) => Some(Message::PageUp),
         (Screen::Alerts, KeyCode::Char('x')) => Some(Message::Acknowledge),
+        (Screen::Report, KeyCode::Char('r')) => Some(Message::RefreshReport),
+        (Screen::Report, KeyCode::Char('p')) => Some(Message::PrintReport),
         _ => None,
     }
 }

@@ -116,6 +116,12 @@ pub struct Words {
     pub keys_cashier: &'static [(&'static str, &'static str)],
     pub keys_alerts: &'static [(&'static str, &'static str)],
     pub keys_log: &'static [(&'static str, &'static str)],
+    pub keys_report: &'static [(&'static str, &'static str)],
+    // shift report
+    pub report: &'static str,
+    pub report_keys: &'static str,
+    pub report_printed: &'static str,
+    pub no_receipt_printer: &'static str,
     pub keys_settle: &'static [(&'static str, &'static str)],
     pub keys_manager: &'static [(&'static str, &'static str)],
 }
@@ -246,6 +252,16 @@ pub static ZH: Words = Words {
         ("x", "确认已知(消息类)"),
     ],
     keys_log: &[("上下 PgUp PgDn", "翻看")],
+    keys_report: &[
+        ("F6", "报表"),
+        ("上下 PgUp PgDn", "翻看"),
+        ("r", "重新计算"),
+        ("p", "在小票打印机打印"),
+    ],
+    report: "报表",
+    report_keys: "[上下]翻看 [r]重新计算 [p]打印",
+    report_printed: "报表已送打印",
+    no_receipt_printer: "没有小票打印机: 请在配置里设 receipts = true",
     keys_settle: &[
         ("c k s v o", "现金 刷卡 扫码 券 其他"),
         ("0-9 .", "收到的金额"),
@@ -392,6 +408,16 @@ pub static EN: Words = Words {
         ("x", "acknowledge (messages)"),
     ],
     keys_log: &[("Up Down PgUp PgDn", "scroll")],
+    keys_report: &[
+        ("F6", "report"),
+        ("Up Down PgUp PgDn", "scroll"),
+        ("r", "compute again"),
+        ("p", "print on the receipt printer"),
+    ],
+    report: "Report",
+    report_keys: "[Up/Down] scroll  [r] compute again  [p] print",
+    report_printed: "report sent to the printer",
+    no_receipt_printer: "no receipt printer: set receipts = true on one in the config",
     keys_settle: &[
         ("c k s v o", "cash card scan voucher other"),
         ("0-9 .", "amount tendered"),

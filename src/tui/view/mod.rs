@@ -7,6 +7,7 @@ mod cashier;
 mod dialogs;
 mod lists;
 mod rail;
+mod report;
 mod sign_in;
 
 use super::app::{App, Dialog, Note, Screen};
@@ -56,6 +57,7 @@ impl Widget for &App {
             Screen::Cashier => cashier::cashier(self, body, buf),
             Screen::Alerts => lists::alerts(self, body, buf),
             Screen::Log => lists::log(self, body, buf),
+            Screen::Report => report::report(self, body, buf),
         }
         footer(self, foot, buf);
         match &self.dialog {
@@ -247,6 +249,7 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
             Screen::Cashier => w.cashier,
             Screen::Alerts => w.alerts,
             Screen::Log => w.log,
+            Screen::Report => w.report,
         })
         .collect();
     for (i, s) in app.screens().iter().enumerate() {
@@ -289,6 +292,7 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
         (None, Screen::Cashier) => w.keys_cashier,
         (None, Screen::Alerts) => w.keys_alerts,
         (None, Screen::Log) => w.keys_log,
+        (None, Screen::Report) => w.keys_report,
     };
     let keys: Vec<&(&str, &str)> = screen_keys.iter().chain(w.keys_global.iter()).collect();
     let key_w = keys.iter().map(|(k, _)| cols(k)).max().unwrap_or(0);
