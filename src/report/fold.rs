@@ -287,79 +287,125 @@ fn is_failure(state: TradeState, code: Option<&str>) -> bool {
         && !matches!(state, TradeState::Success | TradeState::Refund))
 }
 
+/// The fold itself: feed it the window's events in log order, then `finish`.
+/// It holds the orders it has seen, never the events, so a month streams
+/// through it in the memory of its orders.
+pub struct Folder {
+    r: ZReport,
+    orders: HashMap<OrderId, OrderState>,
+    placed: Vec<OrderId>,
+    tenders: BTreeMap<TenderKind, TenderAcc>,
+    cashiers: BTreeMap<StaffId, CashierAcc>,
+    voids: Vec<VoidLine>,
+    refunds: Vec<RefundLine>,
+    doubles: Vec<DoubleLine>,
+    codes: BTreeMap<String, u32>,
+    hours: BTreeMap<u32, u32>,
+    failures: u32,
+    fired: HashMap<(OrderId, u32), DateTime<FixedOffset>>,
+    stations: BTreeMap<String, (i64, u32)>,
+    reprint_requests: u32,
+    last_refund: Option<(u64, OrderId, Fen)>,
+    closed_issues: Option<Vec<OpenIssue>>,
+    span: Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)>,
+}
+
+fn pickup(orders: &HashMap<OrderId, OrderState>, id: &OrderId) -> String {
+    orders
+        .get(id)
+        .map(|s| s.order.pickup_no.clone())
+        .unwrap_or_default()
+}
+
 /// Folds one window of the log (in log order) into a report. `jobs` are the
 /// spool's records; those created inside the window's time span are counted.
 pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport {
-    let mut orders: HashMap<OrderId, OrderState> = HashMap::new();
-    let mut placed: Vec<OrderId> = Vec::new();
-    let mut tenders: BTreeMap<TenderKind, TenderAcc> = BTreeMap::new();
-    let mut cashiers: BTreeMap<StaffId, CashierAcc> = BTreeMap::new();
-    let mut voids = Vec::new();
-    let mut refunds = Vec::new();
-    let mut doubles: Vec<DoubleLine> = Vec::new();
-    let mut codes: BTreeMap<String, u32> = BTreeMap::new();
-    let mut hours: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut failures = 0u32;
-    let mut fired: HashMap<(OrderId, u32), DateTime<FixedOffset>> = HashMap::new();
-    let mut stations: BTreeMap<String, (i64, u32)> = BTreeMap::new();
-    let mut reprint_requests = 0u32;
-    let mut last_refund: Option<(u64, OrderId, Fen)> = None;
-    let mut r = ZReport {
-        kind,
-        shift: None,
-        date: None,
-        opened_at: None,
-        opened_by: None,
-        closed_at: None,
-        closed_by: None,
-        approver: None,
-        first_event: events.first().map(|e| e.id).unwrap_or(0),
-        last_event: events.last().map(|e| e.id).unwrap_or(0),
-        sales: Vec::new(),
-        sales_orders: 0,
-        sales_amount: Fen::ZERO,
-        tenders: Vec::new(),
-        tender_gross: Fen::ZERO,
-        tender_refunds: Fen::ZERO,
-        tender_net: Fen::ZERO,
-        cash: CashLine {
-            float: Fen::ZERO,
-            cash_in: Fen::ZERO,
-            cash_refunds: Fen::ZERO,
-            expected: Fen::ZERO,
-            count: None,
-            counted: None,
-            over_short: None,
-            expected_at_close: None,
-        },
-        voids: Vec::new(),
-        refunds: Vec::new(),
-        doubles: Vec::new(),
-        open_orders: Vec::new(),
-        confirmed_open: false,
-        failures: Failures::default(),
-        cashiers: Vec::new(),
-        kitchen: Vec::new(),
-        printing: Printing::default(),
-    };
-    let mut closed_issues: Option<Vec<OpenIssue>> = None;
-    let pickup = |orders: &HashMap<OrderId, OrderState>, id: &OrderId| {
-        orders
-            .get(id)
-            .map(|s| s.order.pickup_no.clone())
-            .unwrap_or_default()
-    };
-
+    let mut f = Folder::new(kind);
     for ev in events {
+        f.push(ev);
+    }
+    f.finish(jobs)
+}
+
+impl Folder {
+    pub fn new(kind: ReportKind) -> Folder {
+        Folder {
+            r: ZReport {
+                kind,
+                shift: None,
+                date: None,
+                opened_at: None,
+                opened_by: None,
+                closed_at: None,
+                closed_by: None,
+                approver: None,
+                first_event: 0,
+                last_event: 0,
+                sales: Vec::new(),
+                sales_orders: 0,
+                sales_amount: Fen::ZERO,
+                tenders: Vec::new(),
+                tender_gross: Fen::ZERO,
+                tender_refunds: Fen::ZERO,
+                tender_net: Fen::ZERO,
+                cash: CashLine {
+                    float: Fen::ZERO,
+                    cash_in: Fen::ZERO,
+                    cash_refunds: Fen::ZERO,
+                    expected: Fen::ZERO,
+                    count: None,
+                    counted: None,
+                    over_short: None,
+                    expected_at_close: None,
+                },
+                voids: Vec::new(),
+                refunds: Vec::new(),
+                doubles: Vec::new(),
+                open_orders: Vec::new(),
+                confirmed_open: false,
+                failures: Failures::default(),
+                cashiers: Vec::new(),
+                kitchen: Vec::new(),
+                printing: Printing::default(),
+            },
+            orders: HashMap::new(),
+            placed: Vec::new(),
+            tenders: BTreeMap::new(),
+            cashiers: BTreeMap::new(),
+            voids: Vec::new(),
+            refunds: Vec::new(),
+            doubles: Vec::new(),
+            codes: BTreeMap::new(),
+            hours: BTreeMap::new(),
+            failures: 0,
+            fired: HashMap::new(),
+            stations: BTreeMap::new(),
+            reprint_requests: 0,
+            last_refund: None,
+            closed_issues: None,
+            span: None,
+        }
+    }
+
+    /// Folds the next event of the window.
+    pub fn push(&mut self, ev: &Event) {
+        if self.r.first_event == 0 {
+            self.r.first_event = ev.id;
+        }
+        self.r.last_event = ev.id;
+        self.span = Some(match self.span {
+            Some((a, _)) => (a, ev.at),
+            None => (ev.at, ev.at),
+        });
         let body = &ev.body;
         match body {
             EventBody::OrderPlaced { order } => {
-                if !orders.contains_key(&order.id) {
-                    orders.insert(
+                if !self.orders.contains_key(&order.id) {
+                    self.orders.insert(
                         order.id.clone(),
                         OrderState::new(order.clone(), ev.id, ev.at),
                     );
-                    placed.push(order.id.clone());
+                    self.placed.push(order.id.clone());
                 }
             }
             EventBody::ShiftOpened {
@@ -368,14 +414,14 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                 float,
                 carried,
             } => {
-                if r.opened_at.is_none() {
-                    r.shift = Some(*shift);
-                    r.opened_at = Some(ev.at);
-                    r.opened_by = Some(by.clone());
-                    r.cash.float = *float;
+                if self.r.opened_at.is_none() {
+                    self.r.shift = Some(*shift);
+                    self.r.opened_at = Some(ev.at);
+                    self.r.opened_by = Some(by.clone());
+                    self.r.cash.float = *float;
                 }
                 for st in carried {
-                    orders
+                    self.orders
                         .entry(st.order.id.clone())
                         .or_insert_with(|| st.clone());
                 }
@@ -392,34 +438,35 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                 confirmed,
                 ..
             } => {
-                r.shift = Some(*shift);
-                r.closed_at = Some(ev.at);
-                r.closed_by = Some(by.clone());
-                r.approver = Some(approver.clone());
-                r.cash.count = Some(*count);
-                r.cash.counted = Some(*counted);
-                r.cash.over_short = Some(*over_short);
-                r.cash.expected_at_close = Some(*expected);
-                r.confirmed_open = *confirmed;
-                closed_issues = Some(open_issues.clone());
+                self.r.shift = Some(*shift);
+                self.r.closed_at = Some(ev.at);
+                self.r.closed_by = Some(by.clone());
+                self.r.approver = Some(approver.clone());
+                self.r.cash.count = Some(*count);
+                self.r.cash.counted = Some(*counted);
+                self.r.cash.over_short = Some(*over_short);
+                self.r.cash.expected_at_close = Some(*expected);
+                self.r.confirmed_open = *confirmed;
+                self.closed_issues = Some(open_issues.clone());
             }
             EventBody::PaymentUpdated { update, effect } => {
                 if is_failure(update.trade_state, update.error_code.as_deref()) {
-                    failures += 1;
+                    self.failures += 1;
                     let code = update
                         .error_code
                         .clone()
                         .filter(|c| !c.is_empty())
                         .unwrap_or_else(|| update.trade_state.as_str().to_string());
-                    *codes.entry(code).or_default() += 1;
-                    *hours.entry(ev.at.hour()).or_default() += 1;
+                    *self.codes.entry(code).or_default() += 1;
+                    *self.hours.entry(ev.at.hour()).or_default() += 1;
                 }
-                if let Some(st) = orders.get(&update.order_id) {
+                if let Some(st) = self.orders.get(&update.order_id) {
                     let before = [
                         online_by(st, PayChannel::Wechat),
                         online_by(st, PayChannel::Alipay),
                     ];
-                    let st = orders
+                    let st = self
+                        .orders
                         .get_mut(&update.order_id)
                         .expect("the order was just found");
                     st.apply(ev.id, ev.at, body);
@@ -428,7 +475,7 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                         .enumerate()
                     {
                         let delta = online_by(st, ch) - before[i];
-                        let acc = tenders.entry(TenderKind::online(ch)).or_default();
+                        let acc = self.tenders.entry(TenderKind::online(ch)).or_default();
                         if delta.is_positive() {
                             acc.gross += delta;
                             acc.count += 1;
@@ -436,11 +483,12 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                             acc.refunds -= delta;
                         }
                     }
-                    continue;
+                    return;
                 }
                 // An order this window never saw placed: count what the event says.
                 if *effect == crate::domain::UpdateEffect::Applied {
-                    let acc = tenders
+                    let acc = self
+                        .tenders
                         .entry(TenderKind::online(update.channel))
                         .or_default();
                     match update.trade_state {
@@ -452,7 +500,7 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                         _ => {}
                     }
                 }
-                continue;
+                return;
             }
             EventBody::Settled {
                 order_id: _,
@@ -460,11 +508,11 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                 tenders: ts,
                 ..
             } => {
-                let c = cashiers.entry(staff_id.clone()).or_default();
+                let c = self.cashiers.entry(staff_id.clone()).or_default();
                 c.settlements += 1;
                 for t in ts {
                     let k = TenderKind::of_method(t.method);
-                    let acc = tenders.entry(k).or_default();
+                    let acc = self.tenders.entry(k).or_default();
                     acc.gross += t.amount;
                     acc.count += 1;
                     c.amount += t.amount;
@@ -479,26 +527,26 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                 approver,
             } => {
                 let k = TenderKind::of_method(*method);
-                tenders.entry(k).or_default().refunds += *amount;
-                refunds.push(RefundLine {
+                self.tenders.entry(k).or_default().refunds += *amount;
+                self.refunds.push(RefundLine {
                     at: ev.at,
                     order_id: order_id.clone(),
-                    pickup_no: pickup(&orders, order_id),
+                    pickup_no: pickup(&self.orders, order_id),
                     tender: k,
                     amount: *amount,
                     approver: Some(approver.clone()),
                     reason: reason.clone(),
                 });
-                last_refund = Some((ev.id, order_id.clone(), *amount));
+                self.last_refund = Some((ev.id, order_id.clone(), *amount));
             }
             EventBody::Voided {
                 order_id,
                 reason,
                 approver,
-            } => voids.push(VoidLine {
+            } => self.voids.push(VoidLine {
                 at: ev.at,
                 order_id: order_id.clone(),
-                pickup_no: pickup(&orders, order_id),
+                pickup_no: pickup(&self.orders, order_id),
                 approver: approver.clone(),
                 reason: reason.clone(),
             }),
@@ -507,10 +555,10 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                 collected,
                 due,
                 ..
-            } => doubles.push(DoubleLine {
+            } => self.doubles.push(DoubleLine {
                 at: Some(ev.at),
                 order_id: order_id.clone(),
-                pickup_no: pickup(&orders, order_id),
+                pickup_no: pickup(&self.orders, order_id),
                 excess: *collected - *due,
                 resolution: None,
             }),
@@ -519,7 +567,7 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                 approver,
                 note,
             } => {
-                let refunded_in_store = match &last_refund {
+                let refunded_in_store = match &self.last_refund {
                     Some((id, o, amount)) if *id + 1 == ev.id && o == order_id => *amount,
                     _ => Fen::ZERO,
                 };
@@ -529,21 +577,23 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                     note: note.clone(),
                     refunded_in_store,
                 };
-                match doubles
+                match self
+                    .doubles
                     .iter_mut()
                     .rev()
                     .find(|d| &d.order_id == order_id && d.resolution.is_none())
                 {
                     Some(d) => d.resolution = Some(res),
                     None => {
-                        let excess = orders
+                        let excess = self
+                            .orders
                             .get(order_id)
                             .map(|st| st.collected() + refunded_in_store - st.effective_due())
                             .unwrap_or(Fen::ZERO);
-                        doubles.push(DoubleLine {
+                        self.doubles.push(DoubleLine {
                             at: None,
                             order_id: order_id.clone(),
-                            pickup_no: pickup(&orders, order_id),
+                            pickup_no: pickup(&self.orders, order_id),
                             excess,
                             resolution: Some(res),
                         });
@@ -554,16 +604,16 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                 order_id, lines, ..
             } => {
                 for l in lines {
-                    fired.entry((order_id.clone(), *l)).or_insert(ev.at);
+                    self.fired.entry((order_id.clone(), *l)).or_insert(ev.at);
                 }
             }
             EventBody::Bumped { order_id, line } => {
-                if let Some(st) = orders.get(order_id) {
+                if let Some(st) = self.orders.get(order_id) {
                     for (l, k) in &st.lines {
                         if *k != Kitchen::Fired || line.is_some_and(|x| x != *l) {
-                            continue;
+                            return;
                         }
-                        if let Some(start) = fired.remove(&(order_id.clone(), *l)) {
+                        if let Some(start) = self.fired.remove(&(order_id.clone(), *l)) {
                             let station = st
                                 .order
                                 .items
@@ -571,7 +621,7 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                                 .find(|i| i.line == *l)
                                 .map(|i| i.station.clone())
                                 .unwrap_or_default();
-                            let e = stations.entry(station).or_default();
+                            let e = self.stations.entry(station).or_default();
                             e.0 += (ev.at - start).num_seconds().max(0);
                             e.1 += 1;
                         }
@@ -579,118 +629,132 @@ pub fn build(kind: ReportKind, events: &[Event], jobs: &[JobRecord]) -> ZReport 
                 }
             }
             EventBody::Recalled { order_id } => {
-                if let Some(st) = orders.get(order_id) {
+                if let Some(st) = self.orders.get(order_id) {
                     for (l, k) in &st.lines {
                         if *k == Kitchen::Ready {
-                            fired.insert((order_id.clone(), *l), ev.at);
+                            self.fired.insert((order_id.clone(), *l), ev.at);
                         }
                     }
                 }
             }
-            EventBody::ReprintRequested { .. } => reprint_requests += 1,
+            EventBody::ReprintRequested { .. } => self.reprint_requests += 1,
             _ => {}
         }
-        if let Some(st) = body.order_id().and_then(|id| orders.get_mut(id)) {
+        if let Some(st) = body.order_id().and_then(|id| self.orders.get_mut(id)) {
             st.apply(ev.id, ev.at, body);
         }
     }
 
-    // Sales by channel, for the orders placed in the window.
-    let mut sales: BTreeMap<&'static str, ChannelSales> = BTreeMap::new();
-    for id in &placed {
-        let st = &orders[id];
-        let s = sales
-            .entry(st.order.channel.as_str())
-            .or_insert(ChannelSales {
-                channel: st.order.channel,
-                orders: 0,
-                amount: Fen::ZERO,
-                cancelled: 0,
-            });
-        if st.is_closed_by_cancel() {
-            s.cancelled += 1;
-        } else {
-            s.orders += 1;
-            s.amount += st.order.amount_due;
+    /// The report, with the spool's jobs of the window's time span.
+    pub fn finish(mut self, jobs: &[JobRecord]) -> ZReport {
+        // Sales by channel, for the self.orders self.placed in the window.
+        let mut sales: BTreeMap<&'static str, ChannelSales> = BTreeMap::new();
+        for id in &self.placed {
+            let st = &self.orders[id];
+            let s = sales
+                .entry(st.order.channel.as_str())
+                .or_insert(ChannelSales {
+                    channel: st.order.channel,
+                    orders: 0,
+                    amount: Fen::ZERO,
+                    cancelled: 0,
+                });
+            if st.is_closed_by_cancel() {
+                s.cancelled += 1;
+            } else {
+                s.orders += 1;
+                s.amount += st.order.amount_due;
+            }
         }
-    }
-    r.sales = sales.into_values().collect();
-    r.sales_orders = r.sales.iter().map(|s| s.orders).sum();
-    r.sales_amount = r.sales.iter().map(|s| s.amount).sum();
+        self.r.sales = sales.into_values().collect();
+        self.r.sales_orders = self.r.sales.iter().map(|s| s.orders).sum();
+        self.r.sales_amount = self.r.sales.iter().map(|s| s.amount).sum();
 
-    for k in TenderKind::ALL {
-        let a = tenders.remove(&k).unwrap_or_default();
-        r.tenders.push(TenderLine {
-            tender: k,
-            count: a.count,
-            gross: a.gross,
-            refunds: a.refunds,
-            net: a.gross - a.refunds,
-        });
-    }
-    r.tender_gross = r.tenders.iter().map(|t| t.gross).sum();
-    r.tender_refunds = r.tenders.iter().map(|t| t.refunds).sum();
-    r.tender_net = r.tenders.iter().map(|t| t.net).sum();
-    let cash = r
-        .tenders
-        .iter()
-        .find(|t| t.tender == TenderKind::Cash)
-        .expect("every tender kind has a line");
-    r.cash.cash_in = cash.gross;
-    r.cash.cash_refunds = cash.refunds;
-    r.cash.expected = r.cash.float + cash.gross - cash.refunds;
+        for k in TenderKind::ALL {
+            let a = self.tenders.remove(&k).unwrap_or_default();
+            self.r.tenders.push(TenderLine {
+                tender: k,
+                count: a.count,
+                gross: a.gross,
+                refunds: a.refunds,
+                net: a.gross - a.refunds,
+            });
+        }
+        self.r.tender_gross = self.r.tenders.iter().map(|t| t.gross).sum();
+        self.r.tender_refunds = self.r.tenders.iter().map(|t| t.refunds).sum();
+        self.r.tender_net = self.r.tenders.iter().map(|t| t.net).sum();
+        let cash = self
+            .r
+            .tenders
+            .iter()
+            .find(|t| t.tender == TenderKind::Cash)
+            .expect("every tender kind has a line");
+        self.r.cash.cash_in = cash.gross;
+        self.r.cash.cash_refunds = cash.refunds;
+        self.r.cash.expected = self.r.cash.float + cash.gross - cash.refunds;
 
-    r.voids = voids;
-    r.refunds = refunds;
-    r.doubles = doubles;
-    r.open_orders = closed_issues.unwrap_or_else(|| open_issues(orders.values()));
+        self.r.voids = self.voids;
+        self.r.refunds = self.refunds;
+        self.r.doubles = self.doubles;
+        self.r.open_orders = self
+            .closed_issues
+            .unwrap_or_else(|| open_issues(self.orders.values()));
 
-    let mut by_code: Vec<CodeCount> = codes
-        .into_iter()
-        .map(|(code, count)| CodeCount { code, count })
-        .collect();
-    by_code.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
-    r.failures = Failures {
-        total: failures,
-        by_code,
-        by_hour: hours
+        let mut by_code: Vec<CodeCount> = self
+            .codes
             .into_iter()
-            .map(|(hour, count)| HourCount { hour, count })
-            .collect(),
-    };
-    r.cashiers = cashiers
-        .into_iter()
-        .map(|(staff_id, c)| CashierLine {
-            staff_id,
-            settlements: c.settlements,
-            amount: c.amount,
-            by_tender: c.by.into_iter().collect(),
-        })
-        .collect();
-    r.kitchen = stations
-        .into_iter()
-        .map(|(station, (secs, n))| StationTime {
-            station,
-            dishes: n,
-            avg_secs: if n == 0 { 0 } else { secs / i64::from(n) },
-        })
-        .collect();
-    r.printing = printing(events, jobs, reprint_requests);
-    r
+            .map(|(code, count)| CodeCount { code, count })
+            .collect();
+        by_code.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+        self.r.failures = Failures {
+            total: self.failures,
+            by_code,
+            by_hour: self
+                .hours
+                .into_iter()
+                .map(|(hour, count)| HourCount { hour, count })
+                .collect(),
+        };
+        self.r.cashiers = self
+            .cashiers
+            .into_iter()
+            .map(|(staff_id, c)| CashierLine {
+                staff_id,
+                settlements: c.settlements,
+                amount: c.amount,
+                by_tender: c.by.into_iter().collect(),
+            })
+            .collect();
+        self.r.kitchen = self
+            .stations
+            .into_iter()
+            .map(|(station, (secs, n))| StationTime {
+                station,
+                dishes: n,
+                avg_secs: if n == 0 { 0 } else { secs / i64::from(n) },
+            })
+            .collect();
+        self.r.printing = printing(self.span, jobs, self.reprint_requests);
+        self.r
+    }
 }
 
 /// The spool's jobs created within the window's time span.
-fn printing(events: &[Event], jobs: &[JobRecord], reprint_requests: u32) -> Printing {
+fn printing(
+    span: Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)>,
+    jobs: &[JobRecord],
+    reprint_requests: u32,
+) -> Printing {
     let mut p = Printing {
         reprint_requests,
         ..Printing::default()
     };
-    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+    let Some((first, last)) = span else {
         return p;
     };
     for j in jobs
         .iter()
-        .filter(|j| j.created_at >= first.at && j.created_at <= last.at)
+        .filter(|j| j.created_at >= first && j.created_at <= last)
     {
         p.jobs += 1;
         if let JobDoc::Reprint {

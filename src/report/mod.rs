@@ -13,7 +13,7 @@ pub mod export;
 pub mod fold;
 pub mod layout;
 
-pub use fold::{build, ReportKind, TenderKind, ZReport};
+pub use fold::{build, Folder, ReportKind, TenderKind, ZReport};
 
 use crate::domain::shift::{shift_key, ShiftRecord};
 use crate::domain::Event;
@@ -88,10 +88,17 @@ pub fn events_between(store: &Store, from: u64, to: u64) -> Result<Vec<Event>, R
     Ok(out)
 }
 
+/// Streams events `from..=to` through the fold: memory grows with the
+/// orders of the window, not with its events.
 fn build_from(store: &Store, kind: ReportKind, from: u64, to: u64) -> Result<ZReport, ReportError> {
-    let events = events_between(store, from, to)?;
-    let jobs = store.jobs()?;
-    Ok(build(kind, &events, &jobs))
+    let mut f = fold::Folder::new(kind);
+    if from <= to {
+        for kv in store.log.range(from.to_be_bytes()..=to.to_be_bytes()) {
+            let (_, v) = kv?;
+            f.push(&decode::<Event>(&v)?);
+        }
+    }
+    Ok(f.finish(&store.jobs()?))
 }
 
 /// The Z-report of shift `n`, or of the last closed shift.
