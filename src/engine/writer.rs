@@ -772,7 +772,10 @@ impl Writer {
             }
             .into());
         }
-        let window = self.log_after(rec.opened_event)?;
+        // Only settlements and refunds move cash: decode just those.
+        let window = self.log_after(rec.opened_event, |raw| {
+            mentions(raw, br#""type":"settled""#) || mentions(raw, br#""type":"refunded""#)
+        })?;
         let expected = shift::expected_cash(rec.float, window.iter());
         let counted = count.total();
         let closed_event = self.next_event + w.events.len() as u64;
@@ -803,16 +806,23 @@ impl Writer {
         Ok(())
     }
 
-    /// Every event after `after`, as the current batch sees the log.
-    fn log_after(&self, after: u64) -> Result<Vec<Event>, EngineError> {
+    /// The events after `after` whose stored JSON passes `keep`, as the
+    /// current batch sees the log (a cheap byte test spares decoding the rest).
+    fn log_after(
+        &self,
+        after: u64,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> Result<Vec<Event>, EngineError> {
         let mut out = std::collections::BTreeMap::new();
         for kv in self.store.log.range((after + 1).to_be_bytes()..) {
             let (k, v) = kv?;
-            out.insert(be_u64(&k), decode::<Event>(&v)?);
+            if keep(&v) {
+                out.insert(be_u64(&k), decode::<Event>(&v)?);
+            }
         }
         for ((tree, key), v) in &self.pending {
             if *tree == LOG && be_u64(key) > after {
-                if let Some(v) = v {
+                if let Some(v) = v.as_ref().filter(|v| keep(v)) {
                     out.insert(be_u64(key), decode::<Event>(v)?);
                 }
             }
@@ -1176,6 +1186,11 @@ impl Writer {
         }
         .into())
     }
+}
+
+/// Whether the bytes contain `pat` (false positives only cost a decode).
+fn mentions(raw: &[u8], pat: &[u8]) -> bool {
+    raw.windows(pat.len()).any(|w| w == pat)
 }
 
 fn pin_of(cmd: &Command) -> Option<&str> {

@@ -399,14 +399,12 @@ impl Folder {
         });
         let body = &ev.body;
         match body {
-            EventBody::OrderPlaced { order } => {
-                if !self.orders.contains_key(&order.id) {
-                    self.orders.insert(
-                        order.id.clone(),
-                        OrderState::new(order.clone(), ev.id, ev.at),
-                    );
-                    self.placed.push(order.id.clone());
-                }
+            EventBody::OrderPlaced { order } if !self.orders.contains_key(&order.id) => {
+                self.orders.insert(
+                    order.id.clone(),
+                    OrderState::new(order.clone(), ev.id, ev.at),
+                );
+                self.placed.push(order.id.clone());
             }
             EventBody::ShiftOpened {
                 shift,
