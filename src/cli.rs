@@ -285,7 +285,8 @@ pub fn shift_close(
     }
     let store = open_store(&cfg)?;
     let r = crate::report::z_report(&store, None)?;
-    for line in crate::report::layout::lines(&r, 48, true) {
+    let zh = cfg.ui.language == crate::config::Language::Zh;
+    for line in crate::report::layout::lines(&r, 48, zh) {
         println!("{line}");
     }
     Ok(ExitCode::SUCCESS)
