@@ -132,3 +132,76 @@ fn p_prints_the_report_on_the_receipt_printer() {
     assert_eq!(title, "X 报表 (未交班) #1");
     assert!(lines.iter().any(|l| l.contains("应有现金")));
 }
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn a_manager_opens_and_closes_a_shift_by_keys() {
+    for (lang, tag) in [(Language::Zh, "zh"), (Language::En, "en")] {
+        let l = Lunch::new();
+        let mut app = l.app(lang, Some("90"));
+        app.update(Message::Show(Screen::Report));
+        rt().block_on(async {
+            type_keys(&mut app, "o300").await;
+        });
+        snap("shift_open_dialog", tag, &app);
+        rt().block_on(async {
+            type_keys(&mut app, "\n9090\n").await;
+        });
+        assert!(app.dialog().is_none(), "the shift opened");
+        assert!(
+            l.t.h()
+                .events_after(0, 1000)
+                .expect("log")
+                .iter()
+                .any(|e| matches!(
+                    e.body,
+                    EventBody::ShiftOpened {
+                        shift: 1,
+                        float: Fen(30000),
+                        ..
+                    }
+                )),
+            "ShiftOpened with a 300 yuan float"
+        );
+        // Count the drawer: 3 x 100, 2 x 20, 8 x 1 = 348.00; the manager approves.
+        rt().block_on(async {
+            type_keys(&mut app, "c3\n0\n2\n\n\n8\n\n\n90\n9090\n").await;
+        });
+        // A003 is still paying: the close waits for the manager's confirmation.
+        snap("shift_close_refused", tag, &app);
+        let jobs_before = l.t.h().jobs().expect("jobs").len();
+        rt().block_on(async {
+            press(&mut app, crossterm::event::KeyCode::Right).await;
+            type_keys(&mut app, "9090\n").await;
+        });
+        assert!(app.dialog().is_none(), "the shift closed");
+        let close =
+            l.t.h()
+                .events_after(0, 1000)
+                .expect("log")
+                .into_iter()
+                .find_map(|e| match e.body {
+                    EventBody::ShiftClosed {
+                        counted,
+                        expected,
+                        confirmed,
+                        ..
+                    } => Some((counted, expected, confirmed)),
+                    _ => None,
+                });
+        assert_eq!(close, Some((Fen(34800), Fen(30000), true)));
+        // The Z-report printed as the shift closed.
+        let jobs = l.t.h().jobs().expect("jobs");
+        assert_eq!(jobs.len(), jobs_before + 1);
+        assert!(
+            matches!(&jobs[jobs.len() - 1].doc, JobDoc::Text { title, .. } if title.starts_with("Z "))
+        );
+        snap("shift_closed_report", tag, &app);
+    }
+}

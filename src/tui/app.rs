@@ -136,10 +136,77 @@ pub struct ManagerDialog {
     pub error: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftAction {
+    Open,
+    Close,
+}
+
+/// Opening a shift (the float, the staff member's own PIN) or closing it
+/// (the drawer counted piece by piece, a manager's id and PIN, and whether
+/// to close with orders paid twice or still paying).
+#[derive(Debug, Clone)]
+pub struct ShiftDialog {
+    pub action: ShiftAction,
+    /// Open: the float in yuan. Close: pieces of 100, 50, 20, 10, 5, 1, 0.5, 0.1 yuan.
+    pub values: Vec<String>,
+    pub manager_id: String,
+    pub pin: String,
+    pub confirm: bool,
+    /// Index into `values`, then the manager id (close), then the PIN.
+    pub field: usize,
+    pub error: Option<String>,
+}
+
+impl ShiftDialog {
+    pub fn new(action: ShiftAction) -> ShiftDialog {
+        let n = match action {
+            ShiftAction::Open => 1,
+            ShiftAction::Close => crate::domain::shift::Denomination::ALL.len(),
+        };
+        ShiftDialog {
+            action,
+            values: vec![String::new(); n],
+            manager_id: String::new(),
+            pin: String::new(),
+            confirm: false,
+            field: 0,
+            error: None,
+        }
+    }
+
+    /// How many fields: the values, the manager id (close only), the PIN.
+    pub fn fields(&self) -> usize {
+        self.values.len()
+            + if self.action == ShiftAction::Close {
+                2
+            } else {
+                1
+            }
+    }
+
+    pub fn pin_field(&self) -> usize {
+        self.fields() - 1
+    }
+
+    /// The drawer as typed (empty counts as none).
+    pub fn count(&self) -> crate::domain::DrawerCount {
+        let mut c = crate::domain::DrawerCount::default();
+        for (d, v) in crate::domain::shift::Denomination::ALL
+            .into_iter()
+            .zip(&self.values)
+        {
+            c.set(d, v.parse().unwrap_or(0));
+        }
+        c
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Dialog {
     Settle(SettleDialog),
     Manager(ManagerDialog),
+    Shift(ShiftDialog),
 }
 
 /// The last thing that happened, on the bottom line.
@@ -192,6 +259,10 @@ pub enum Message {
     RefreshReport,
     /// Prints the report on the receipt printer.
     PrintReport,
+    /// The open-shift dialog (float).
+    OpenShift,
+    /// The close-shift dialog (drawer count, manager's approval).
+    CloseShift,
     Engine(Arc<Event>),
     /// The subscription fell behind: rebuild from the engine's board.
     Lagged,
@@ -231,6 +302,7 @@ pub enum Pending {
         pickup: String,
         action: ManagerAction,
     },
+    Shift(ShiftAction),
 }
 
 pub struct App {
@@ -388,6 +460,7 @@ impl App {
             return;
         }
         if let Some(eff) = self.update(msg) {
+            let closing = matches!(eff.pending, Pending::Shift(ShiftAction::Close));
             let mut res = self.engine.execute(None, eff.cmd).await;
             for cmd in eff.then {
                 if res.is_err() {
@@ -395,8 +468,17 @@ impl App {
                 }
                 res = self.engine.execute(None, cmd).await;
             }
+            let closed = closing && res.is_ok();
             self.finish(eff.pending, res);
             self.drain_events();
+            // The Z-report prints as the shift closes.
+            if closed {
+                let done = self.note.clone();
+                self.print_report().await;
+                if let (Some(Note::Done(a)), Some(Note::Done(b))) = (done, self.note.clone()) {
+                    self.note = Some(Note::Done(format!("{a}; {b}")));
+                }
+            }
         }
     }
 
@@ -1037,7 +1119,94 @@ impl App {
         match dialog {
             Dialog::Settle(d) => self.update_settle(d, msg),
             Dialog::Manager(d) => self.update_manager(d, msg),
+            Dialog::Shift(d) => self.update_shift(d, msg),
         }
+    }
+
+    fn update_shift(&mut self, mut d: ShiftDialog, msg: Message) -> Option<Effect> {
+        let n = d.fields();
+        let manager_field = d.values.len();
+        match msg {
+            Message::Escape => return None,
+            Message::NextField | Message::Down => d.field = (d.field + 1) % n,
+            Message::Up => d.field = (d.field + n - 1) % n,
+            Message::Left | Message::Right if d.action == ShiftAction::Close => {
+                d.confirm = !d.confirm
+            }
+            Message::Char(c) => {
+                if d.field == d.pin_field() {
+                    if d.pin.len() < 8 && c.is_ascii_digit() {
+                        d.pin.push(c);
+                    }
+                } else if d.action == ShiftAction::Close && d.field == manager_field {
+                    if d.manager_id.len() < 16 && c.is_ascii_alphanumeric() {
+                        d.manager_id.push(c);
+                    }
+                } else if let Some(v) = d.values.get_mut(d.field) {
+                    let money = d.action == ShiftAction::Open && (c == '.' || c.is_ascii_digit());
+                    if v.len() < 9 && (c.is_ascii_digit() || money) {
+                        v.push(c);
+                    }
+                }
+            }
+            Message::Backspace => {
+                if d.field == d.pin_field() {
+                    d.pin.pop();
+                } else if d.action == ShiftAction::Close && d.field == manager_field {
+                    d.manager_id.pop();
+                } else if let Some(v) = d.values.get_mut(d.field) {
+                    v.pop();
+                }
+            }
+            Message::Enter if d.field < d.pin_field() || d.pin.is_empty() => {
+                d.field = (d.field + 1).min(d.pin_field())
+            }
+            Message::Enter => {
+                let staff_id = self.staff_id();
+                let pin = std::mem::take(&mut d.pin);
+                let cmd = match d.action {
+                    ShiftAction::Open => {
+                        let typed = if d.values[0].is_empty() {
+                            "0"
+                        } else {
+                            &d.values[0]
+                        };
+                        match Fen::parse_yuan(typed) {
+                            Ok(float) => Command::OpenShift {
+                                staff_id,
+                                pin: Some(pin),
+                                float,
+                            },
+                            Err(e) => {
+                                d.error = Some(e.to_string());
+                                d.field = 0;
+                                self.dialog = Some(Dialog::Shift(d));
+                                return None;
+                            }
+                        }
+                    }
+                    ShiftAction::Close => Command::CloseShift {
+                        staff_id,
+                        approval: Approval {
+                            staff_id: StaffId(d.manager_id.clone()),
+                            pin,
+                        },
+                        count: d.count(),
+                        confirm_open_issues: d.confirm,
+                    },
+                };
+                let action = d.action;
+                self.dialog = Some(Dialog::Shift(d));
+                return Some(Effect {
+                    cmd,
+                    pending: Pending::Shift(action),
+                    then: Vec::new(),
+                });
+            }
+            _ => {}
+        }
+        self.dialog = Some(Dialog::Shift(d));
+        None
     }
 
     fn update_settle(&mut self, mut d: SettleDialog, msg: Message) -> Option<Effect> {
@@ -1250,7 +1419,12 @@ impl App {
     /// Reads the report from the log: the open shift so far, else the last
     /// closed shift.
     pub fn load_report(&mut self) {
-        self.report = Some(self.engine.shift_report().map_err(|e| e.to_string()));
+        use crate::report::ReportError;
+        self.report = Some(self.engine.shift_report().map_err(|e| match e {
+            ReportError::NoClosedShift | ReportError::NoOpenShift => self.words.no_shift.into(),
+            e if self.words.chinese => format!("报表出错: {e}"),
+            e => e.to_string(),
+        }));
         self.report_scroll = 0;
     }
 
@@ -1258,8 +1432,7 @@ impl App {
     pub fn report_lines(&self, cols: usize) -> Vec<String> {
         match &self.report {
             Some(Ok(r)) => crate::report::layout::lines(r, cols, self.words.chinese),
-            Some(Err(e)) => vec![e.clone()],
-            None => Vec::new(),
+            Some(Err(_)) | None => Vec::new(),
         }
     }
 
@@ -1277,6 +1450,12 @@ impl App {
                 self.report_scroll = (self.report_scroll + 10).min(self.report_len())
             }
             Message::RefreshReport => self.load_report(),
+            Message::OpenShift => {
+                self.dialog = Some(Dialog::Shift(ShiftDialog::new(ShiftAction::Open)))
+            }
+            Message::CloseShift => {
+                self.dialog = Some(Dialog::Shift(ShiftDialog::new(ShiftAction::Close)))
+            }
             _ => {}
         }
         None
@@ -1565,6 +1744,49 @@ impl App {
                 };
                 self.note = Some(Note::Done(format!("{pickup} {what}")));
             }
+            (Pending::Shift(action), Ok(c)) => {
+                self.dialog = None;
+                let (what, n) = c
+                    .events
+                    .iter()
+                    .find_map(|e| match &e.body {
+                        EventBody::ShiftOpened { shift, .. } => Some((w.shift_opened, *shift)),
+                        EventBody::ShiftClosed { shift, .. } => Some((w.shift_closed, *shift)),
+                        _ => None,
+                    })
+                    .unwrap_or((
+                        match action {
+                            ShiftAction::Open => w.shift_opened,
+                            ShiftAction::Close => w.shift_closed,
+                        },
+                        0,
+                    ));
+                self.load_report();
+                let verdict = match &self.report {
+                    Some(Ok(r)) if action == ShiftAction::Close => r
+                        .cash
+                        .over_short
+                        .map(|o| {
+                            let sign = if o.is_positive() { "+" } else { "" };
+                            format!(
+                                " {} {} {} {sign}{o}",
+                                w.counted,
+                                r.cash.counted.unwrap_or_default(),
+                                w.over_short
+                            )
+                        })
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                self.note = Some(Note::Done(format!("#{n} {what}{verdict}")));
+            }
+            (Pending::Shift(_), Err(e)) => {
+                let msg = error_text(w, &e);
+                if let Some(Dialog::Shift(d)) = &mut self.dialog {
+                    d.error = Some(msg.clone());
+                }
+                self.note = Some(Note::Refused(msg));
+            }
             (Pending::Manager { .. }, Err(e)) => {
                 let msg = error_text(w, &e);
                 if let Some(Dialog::Manager(d)) = &mut self.dialog {
@@ -1621,6 +1843,11 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         }
         Refusal::RefundFirst { collected } => format!("订单已收 {collected}: 请先退款再作废"),
         Refusal::Forbidden { who, .. } => format!("{who} 无权操作: 请找经理"),
+        Refusal::NoShiftOpen => "没有开班: 请先开班(备用金)".into(),
+        Refusal::ShiftOpen { shift } => format!("第 {shift} 班还没交班: 请先点钱箱交班"),
+        Refusal::OpenIssues { count, orders } => {
+            format!("{count} 单还需要处理 ({orders}): 请先处理, 或确认带未结订单交班")
+        }
         other => other.to_string(),
     }
 }

@@ -34,7 +34,10 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         _ => {}
     }
     let typing = app.staff().is_none()
-        || matches!(app.dialog(), Some(Dialog::Manager(_)))
+        || matches!(
+            app.dialog(),
+            Some(Dialog::Manager(_)) | Some(Dialog::Shift(_))
+        )
         || matches!(app.dialog(), Some(Dialog::Settle(d)) if d.stage == SettleStage::Pin);
     if typing {
         return match key.code {
@@ -83,6 +86,8 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         (Screen::Alerts, KeyCode::Char('x')) => Some(Message::Acknowledge),
         (Screen::Report, KeyCode::Char('r')) => Some(Message::RefreshReport),
         (Screen::Report, KeyCode::Char('p')) => Some(Message::PrintReport),
+        (Screen::Report, KeyCode::Char('o')) => Some(Message::OpenShift),
+        (Screen::Report, KeyCode::Char('c')) => Some(Message::CloseShift),
         _ => None,
     }
 }

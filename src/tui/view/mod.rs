@@ -63,6 +63,7 @@ impl Widget for &App {
         match &self.dialog {
             Some(Dialog::Settle(d)) => dialogs::settle(self, d, body, buf),
             Some(Dialog::Manager(d)) => dialogs::manager(self, d, body, buf),
+            Some(Dialog::Shift(d)) => dialogs::shift(self, d, body, buf),
             None => {}
         }
         if self.help {
@@ -287,6 +288,7 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let screen_keys = match (&app.dialog, app.screen) {
         (Some(Dialog::Settle(_)), _) => w.keys_settle,
         (Some(Dialog::Manager(_)), _) => w.keys_manager,
+        (Some(Dialog::Shift(_)), _) => w.keys_shift,
         (None, Screen::SignIn) => w.keys_sign_in,
         (None, Screen::Rail) => w.keys_rail,
         (None, Screen::Cashier) => w.keys_cashier,

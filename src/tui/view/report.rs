@@ -8,7 +8,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 /// The widest a report column gets: a report reads best like a receipt.
 const MAX_COLS: usize = 56;
@@ -23,6 +23,11 @@ pub(super) fn report(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         (inner.width as usize).saturating_sub(2).min(MAX_COLS)
     };
+    if let Some(Err(e)) = &app.report {
+        Paragraph::new(Span::styled(format!(" {e}"), Style::new().fg(t.warn)))
+            .wrap(Wrap { trim: false })
+            .render(inner, buf);
+    }
     let lines = app.report_lines(col_w.max(20));
     let h = inner.height as usize;
     let per_page = if two { 2 * h } else { h };
