@@ -283,3 +283,35 @@ fn orders_paid_twice_or_still_paying_need_the_managers_confirmation() {
     assert_eq!(z.doubles.len(), 1);
     assert!(z.doubles[0].resolution.is_none());
 }
+
+#[test]
+fn an_order_cancelled_after_payment_is_listed_as_a_refund_due() {
+    let t = TestStore::new(Rules::default());
+    t.demo_staff();
+    open(&t, "01", 0).expect("open");
+    place(&t, 1, "O1", 5600);
+    pay(&t, 2, "O1", "SUCCESS", 5600, Some("tx-1"));
+    t.h()
+        .execute_blocking(
+            None,
+            Command::Platform {
+                seq: 3,
+                event: PlatformEvent::OrderCancelled {
+                    order_id: "O1".into(),
+                    reason: "customer cancelled".into(),
+                },
+            },
+        )
+        .expect("cancelled");
+    // A refund due needs no confirmation, but it is on the report.
+    close(&t, "90", "9090", "", false).expect("close");
+    let z = report::z_report(t.h().store(), None).expect("z");
+    let kinds: Vec<(&str, Fen)> = z
+        .open_orders
+        .iter()
+        .map(|i| (i.kind.as_str(), i.amount))
+        .collect();
+    assert_eq!(kinds, vec![("refund_due", Fen(5600))]);
+    assert_eq!(z.sales_orders, 0);
+    assert_eq!(z.sales[0].cancelled, 1);
+}

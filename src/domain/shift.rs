@@ -179,6 +179,8 @@ pub enum IssueKind {
     DoublePaid,
     /// The customer may still be paying online.
     Paying,
+    /// Cancelled or voided with money still on it: someone must refund it.
+    RefundDue,
     /// The online payment failed and nobody settled it.
     Failed,
     /// Nothing paid yet.
@@ -190,6 +192,7 @@ impl IssueKind {
         match self {
             IssueKind::DoublePaid => "double_paid",
             IssueKind::Paying => "paying",
+            IssueKind::RefundDue => "refund_due",
             IssueKind::Failed => "failed",
             IssueKind::Unpaid => "unpaid",
         }
@@ -212,12 +215,16 @@ pub struct OpenIssue {
 }
 
 /// What an order still needs at the end of a shift, if anything. Cancelled
-/// orders with nothing to refund and paid orders need nothing.
+/// orders with nothing to refund and paid orders need nothing; a cancelled
+/// order that still holds money needs a refund.
 pub fn open_issue(st: &OrderState) -> Option<OpenIssue> {
     let kind = if st.double_paid && !st.double_resolved {
         IssueKind::DoublePaid
     } else if st.is_closed_by_cancel() {
-        return None;
+        if !st.collected().is_positive() {
+            return None;
+        }
+        IssueKind::RefundDue
     } else {
         match st.payment() {
             PaymentSummary::Paying => IssueKind::Paying,
@@ -228,6 +235,7 @@ pub fn open_issue(st: &OrderState) -> Option<OpenIssue> {
     };
     let amount = match kind {
         IssueKind::DoublePaid => st.collected() - st.effective_due(),
+        IssueKind::RefundDue => st.collected(),
         _ => st.remaining(),
     };
     Some(OpenIssue {

@@ -145,6 +145,7 @@ impl Words {
         match k {
             IssueKind::DoublePaid => self.w("重复付款", "paid twice"),
             IssueKind::Paying => self.w("付款中", "paying"),
+            IssueKind::RefundDue => self.w("待退款", "refund due"),
             IssueKind::Failed => self.w("付款失败", "failed"),
             IssueKind::Unpaid => self.w("未付款", "unpaid"),
         }
