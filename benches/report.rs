@@ -401,6 +401,87 @@ fn main() {
         );
     }
 
+    // --- closing that day's shift through the engine (expected cash from the log) ---
+    {
+        let dir = match &base {
+            Ok(b) => tempfile::tempdir_in(b),
+            Err(_) => tempfile::tempdir(),
+        }
+        .expect("temp dir");
+        let store = Store::open(dir.path(), 4 << 20).expect("store");
+        let mut batch = sled::Batch::default();
+        // The day without its ShiftClosed: the shift is still open.
+        for ev in log
+            .events
+            .iter()
+            .filter(|e| e.id < rec.closed_event.unwrap_or(u64::MAX))
+        {
+            batch.insert(&ev.id.to_be_bytes(), encode(ev));
+        }
+        store.log.apply_batch(batch).expect("log written");
+        let open = ShiftRecord {
+            closed_at: None,
+            closed_event: None,
+            ..rec.clone()
+        };
+        store
+            .meta
+            .insert(shift_key(1), encode(&open))
+            .expect("meta");
+        store
+            .meta
+            .insert("shift_open", &1u64.to_be_bytes())
+            .expect("meta");
+        store
+            .meta
+            .insert("shift_seq", &1u64.to_be_bytes())
+            .expect("meta");
+        store.flush().expect("flush");
+        let tz = chrono_tz::Asia::Shanghai;
+        let engine = passline::engine::Engine::start(
+            store,
+            passline::engine::EngineConfig {
+                rules: Rules::default(),
+                routes: passline::print::route::Routes::default(),
+                tz,
+                clock: std::sync::Arc::new(passline::engine::SystemClock { tz }),
+            },
+        )
+        .expect("engine");
+        let h = engine.handle();
+        for (id, role) in [("01", Role::Cashier), ("90", Role::Manager)] {
+            h.execute_blocking(
+                None,
+                Command::AddStaff {
+                    staff_id: id.into(),
+                    name: id.into(),
+                    role,
+                    pin: "9090".into(),
+                },
+            )
+            .expect("staff");
+        }
+        let t = Instant::now();
+        h.execute_blocking(
+            None,
+            Command::CloseShift {
+                staff_id: "01".into(),
+                approval: Approval {
+                    staff_id: "90".into(),
+                    pin: "9090".into(),
+                },
+                count: DrawerCount::default(),
+                confirm_open_issues: true,
+            },
+        )
+        .expect("closed");
+        println!(
+            "  CloseShift through the engine (PIN check + window read + commit): {:.1} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+        engine.shutdown();
+    }
+
     // --- a month: one shift over `days` days, streamed through the fold ---
     let mut log = new_log();
     let opened = shift_events(&mut log, t0);
