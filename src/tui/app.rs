@@ -1610,6 +1610,13 @@ impl App {
             } => detail = format!("{staff_id} {failures}/5"),
             EventBody::OrderCancelled { reason, .. } => detail = reason.clone(),
             EventBody::Voided { reason, .. } => detail = reason.clone(),
+            EventBody::ShiftOpened { shift, float, .. } => detail = format!("#{shift} {float}"),
+            EventBody::ShiftClosed {
+                shift,
+                counted,
+                over_short,
+                ..
+            } => detail = format!("#{shift} {counted} ({over_short})"),
             _ => {}
         }
         self.log.push_front(LogLine {
