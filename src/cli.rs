@@ -1,5 +1,5 @@
 //! The command-line commands that work on the store directly (with no console
-//! running): config check, staff, export, backup and restore.
+//! running): config check, staff, export, shifts and reports, backup and restore.
 
 use crate::config::Config;
 use crate::domain::{Command, Role, StaffId};
@@ -246,5 +246,143 @@ pub fn simulate(
         );
         serve(cfg, stopped).await
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A PIN from $PASSLINE_PIN, else asked once on the terminal.
+fn ask_pin(who: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("PASSLINE_PIN") {
+        return Ok(p);
+    }
+    eprint!("PIN for {who}: ");
+    std::io::stderr().flush().ok();
+    let mut s = String::new();
+    std::io::stdin()
+        .read_line(&mut s)
+        .context("reading the PIN")?;
+    Ok(s.trim().to_string())
+}
+
+pub fn shift_open(flag: Option<&Path>, staff: &str, float: &str) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    let float = crate::domain::Fen::parse_yuan(float).map_err(|e| anyhow!("float: {e}"))?;
+    let pin = ask_pin(staff)?;
+    let engine = start_engine(&cfg)?;
+    let res = engine.handle().execute_blocking(
+        None,
+        Command::OpenShift {
+            staff_id: StaffId(staff.into()),
+            pin: Some(pin),
+            float,
+        },
+    );
+    engine.shutdown();
+    let c = match res {
+        Ok(c) => c,
+        Err(EngineError::Refused(r)) => bail!("{r}"),
+        Err(e) => return Err(e.into()),
+    };
+    for ev in &c.events {
+        if let crate::domain::EventBody::ShiftOpened { shift, .. } = &ev.body {
+            println!("shift {shift} opened by {staff} with a float of {float}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn shift_close(
+    flag: Option<&Path>,
+    staff: &str,
+    manager: &str,
+    count: &str,
+    confirm_open_issues: bool,
+) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    let count = crate::domain::DrawerCount::parse(count).map_err(|e| anyhow!("{e}"))?;
+    let pin = ask_pin(manager)?;
+    let engine = start_engine(&cfg)?;
+    let res = engine.handle().execute_blocking(
+        None,
+        Command::CloseShift {
+            staff_id: StaffId(staff.into()),
+            approval: crate::domain::Approval {
+                staff_id: StaffId(manager.into()),
+                pin,
+            },
+            count,
+            confirm_open_issues,
+        },
+    );
+    engine.shutdown();
+    match res {
+        Ok(_) => {}
+        Err(EngineError::Refused(r)) => bail!("{r}"),
+        Err(e) => return Err(e.into()),
+    }
+    let store = open_store(&cfg)?;
+    let r = crate::report::z_report(&store, None)?;
+    let zh = cfg.ui.language == crate::config::Language::Zh;
+    for line in crate::report::layout::lines(&r, 48, zh) {
+        println!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `passline report z|x|errors`: reads the store (the console must be stopped).
+pub fn report(
+    flag: Option<&Path>,
+    what: &str,
+    shift: Option<u64>,
+    date: Option<&str>,
+    json: bool,
+    csv: bool,
+    cols: usize,
+) -> anyhow::Result<ExitCode> {
+    use crate::report;
+    let cfg = load_config(flag)?;
+    let store = open_store(&cfg)?;
+    let r = match (what, date) {
+        (_, Some(d)) => report::day_report(&store, d, cfg.tz())?,
+        ("z", None) => report::z_report(&store, shift)?,
+        ("x", None) => report::x_report(&store, shift)?,
+        // The error log: the shift asked for, else the open one, else the last closed.
+        (_, None) => match shift {
+            Some(n) => match report::shift(&store, n)? {
+                Some(rec) if rec.closed_event.is_some() => report::z_report(&store, Some(n))?,
+                _ => report::x_report(&store, Some(n))?,
+            },
+            None => match report::open_shift(&store)? {
+                Some(_) => report::x_report(&store, None)?,
+                None => report::z_report(&store, None)?,
+            },
+        },
+    };
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let errors = what == "errors";
+    if json {
+        let v = if errors {
+            report::export::errors_json(&r)
+        } else {
+            serde_json::to_value(&r)?
+        };
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        out.write_all(b"\n")?;
+    } else if csv {
+        let text = if errors {
+            report::export::errors_csv(&r)
+        } else {
+            report::export::report_csv(&r)
+        };
+        out.write_all(text.as_bytes())?;
+    } else if errors {
+        out.write_all(report::export::errors_csv(&r).as_bytes())?;
+    } else {
+        let zh = cfg.ui.language == crate::config::Language::Zh;
+        for line in report::layout::lines(&r, cols.clamp(20, 200), zh) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

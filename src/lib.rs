@@ -16,6 +16,8 @@
 //! - `feed`: the platform protocol, its client and the link status.
 //! - `config`: the TOML config file, with line-numbered errors.
 //! - `export`: the JSON shape of an order for `export` and `ctl`.
+//! - `report`: shift reports (Z, X, day) folded from the event log; printed
+//!   lines for 58/80 mm paper; JSON and CSV export.
 //! - `cli`: the commands that work on the store directly.
 //! - `logging`: tracing to a file, never to the terminal.
 //! - `tui`: the console on the terminal: sign-in, kitchen rail, cashier,
@@ -31,6 +33,7 @@ pub mod export;
 pub mod feed;
 pub mod logging;
 pub mod print;
+pub mod report;
 pub mod sim;
 pub mod store;
 pub mod tui;

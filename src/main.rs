@@ -56,6 +56,33 @@ enum Cmd {
         #[arg(long)]
         events: bool,
     },
+    /// Shift reports from the event log: z (a closed shift), x (the open
+    /// shift so far), errors (failed payments by code and hour).
+    Report {
+        /// z, x or errors
+        #[arg(value_parser = ["z", "x", "errors"])]
+        what: String,
+        /// A shift by number (default: z the last closed, x the open one).
+        #[arg(long, conflicts_with = "date")]
+        shift: Option<u64>,
+        /// A business date, YYYY-MM-DD, whatever the shifts.
+        #[arg(long)]
+        date: Option<String>,
+        /// One JSON object.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// CSV rows: section,item,detail,count,amount.
+        #[arg(long)]
+        csv: bool,
+        /// Columns of the text layout (32 for 58 mm paper, 48 for 80 mm).
+        #[arg(long, default_value_t = 48)]
+        cols: usize,
+    },
+    /// Open or close a shift (on a stopped console; PINs from $PASSLINE_PIN or asked).
+    Shift {
+        #[command(subcommand)]
+        what: ShiftCmd,
+    },
     /// Copy the whole store to one file.
     Backup {
         #[arg(long, value_name = "FILE")]
@@ -104,6 +131,30 @@ enum Cmd {
 enum ConfigCmd {
     /// Report each error with its line and what to write instead.
     Check,
+}
+
+#[derive(Subcommand)]
+enum ShiftCmd {
+    /// Open a shift with the float in the drawer, in yuan.
+    Open {
+        #[arg(long)]
+        staff: String,
+        #[arg(long)]
+        float: String,
+    },
+    /// Close the open shift: the drawer counted, a manager approves.
+    Close {
+        #[arg(long)]
+        staff: String,
+        #[arg(long)]
+        manager: String,
+        /// Pieces of each denomination: 100=3,50=2,20=0,10=4,5=1,1=7,0.5=2,0.1=3
+        #[arg(long)]
+        count: String,
+        /// Close even with orders paid twice or still paying (they are listed).
+        #[arg(long)]
+        confirm_open_issues: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +213,23 @@ fn main() -> ExitCode {
             StaffCmd::SetPin { id } => cli::staff_set_pin(config, &id),
         },
         Cmd::Export { json, events } => cli::export(config, json || !events, events),
+        Cmd::Report {
+            what,
+            shift,
+            date,
+            json,
+            csv,
+            cols,
+        } => cli::report(config, &what, shift, date.as_deref(), json, csv, cols),
+        Cmd::Shift { what } => match what {
+            ShiftCmd::Open { staff, float } => cli::shift_open(config, &staff, &float),
+            ShiftCmd::Close {
+                staff,
+                manager,
+                count,
+                confirm_open_issues,
+            } => cli::shift_close(config, &staff, &manager, &count, confirm_open_issues),
+        },
         Cmd::Backup { to } => cli::backup(config, &to),
         Cmd::Restore { from } => cli::restore(config, &from),
         Cmd::PrinterEmulator {

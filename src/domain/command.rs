@@ -3,6 +3,7 @@
 use super::money::Fen;
 use super::order::OrderId;
 use super::platform::PlatformEvent;
+use super::shift::DrawerCount;
 use super::staff::{Role, StaffId};
 use super::tender::{Method, TenderInput};
 use serde::{Deserialize, Serialize};
@@ -106,6 +107,23 @@ pub enum Command {
         staff_id: StaffId,
         pin: String,
     },
+    /// Opens a shift with a cash float in the drawer (a cashier or a manager).
+    OpenShift {
+        staff_id: StaffId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pin: Option<String>,
+        float: Fen,
+    },
+    /// Closes the open shift: the drawer counted by denomination, approved
+    /// by a manager's PIN. Orders paid twice or still `paying` need
+    /// `confirm_open_issues`; they are listed on the Z-report.
+    CloseShift {
+        staff_id: StaffId,
+        approval: Approval,
+        count: DrawerCount,
+        #[serde(default)]
+        confirm_open_issues: bool,
+    },
 }
 
 impl Command {
@@ -122,7 +140,9 @@ impl Command {
             | Refund { staff_id, .. }
             | ResolveDoublePayment { staff_id, .. }
             | Reprint { staff_id, .. }
-            | SignIn { staff_id, .. } => Some(staff_id),
+            | SignIn { staff_id, .. }
+            | OpenShift { staff_id, .. }
+            | CloseShift { staff_id, .. } => Some(staff_id),
             Platform { .. }
             | Quarantine { .. }
             | ReportAcked { .. }
@@ -196,6 +216,12 @@ pub enum Refusal {
     ReasonNeeded,
     #[error("the order was {what}: it cannot be changed")]
     OrderClosed { what: String },
+    #[error("no shift is open: open one with the drawer's float first")]
+    NoShiftOpen,
+    #[error("shift {shift} is still open: close it (count the drawer) before opening another")]
+    ShiftOpen { shift: u64 },
+    #[error("{count} order(s) still need a decision ({orders}): resolve them, or confirm closing with them open")]
+    OpenIssues { count: usize, orders: String },
 }
 
 impl Refusal {

@@ -4,7 +4,9 @@
 use super::money::Fen;
 use super::order::{Item, Order, OrderId};
 use super::platform::PaymentUpdate;
+use super::shift::{DrawerCount, OpenIssue};
 use super::staff::{Role, StaffId};
+use super::state::OrderState;
 use super::tender::{Method, Tender};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -143,6 +145,34 @@ pub enum EventBody {
         failures: u32,
         locked_until: Option<DateTime<FixedOffset>>,
     },
+    /// A shift began with `float` in the drawer. `carried` holds the orders
+    /// still open at that moment, as they stood, so the shift's report is a
+    /// fold over its own window of the log.
+    ShiftOpened {
+        shift: u64,
+        by: StaffId,
+        float: Fen,
+        #[serde(default)]
+        carried: Vec<OrderState>,
+    },
+    /// A shift ended: the drawer counted, what it should hold, and the
+    /// difference (`over_short` = counted − expected: positive over, negative short).
+    ShiftClosed {
+        shift: u64,
+        by: StaffId,
+        approver: StaffId,
+        float: Fen,
+        count: DrawerCount,
+        expected: Fen,
+        counted: Fen,
+        over_short: Fen,
+        /// Orders left unresolved, listed on the Z-report.
+        #[serde(default)]
+        open_issues: Vec<OpenIssue>,
+        /// The manager confirmed closing with orders paid twice or still paying.
+        #[serde(default)]
+        confirmed: bool,
+    },
 }
 
 impl EventBody {
@@ -170,7 +200,9 @@ impl EventBody {
             | StaffAdded { .. }
             | StaffDisabled { .. }
             | PinChanged { .. }
-            | PinRejected { .. } => None,
+            | PinRejected { .. }
+            | ShiftOpened { .. }
+            | ShiftClosed { .. } => None,
         }
     }
 
@@ -199,6 +231,8 @@ impl EventBody {
             StaffDisabled { .. } => "staff_disabled",
             PinChanged { .. } => "pin_changed",
             PinRejected { .. } => "pin_rejected",
+            ShiftOpened { .. } => "shift_opened",
+            ShiftClosed { .. } => "shift_closed",
         }
     }
 }

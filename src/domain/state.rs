@@ -430,7 +430,9 @@ impl OrderState {
             | StaffAdded { .. }
             | StaffDisabled { .. }
             | PinChanged { .. }
-            | PinRejected { .. } => {}
+            | PinRejected { .. }
+            | ShiftOpened { .. }
+            | ShiftClosed { .. } => {}
         }
     }
 

@@ -351,6 +351,15 @@ impl EngineHandle {
         Ok(self.store.job(job)?)
     }
 
+    /// The shift report as the log has it now: the X-report of the open
+    /// shift, else the Z-report of the last closed one.
+    pub fn shift_report(&self) -> Result<crate::report::ZReport, crate::report::ReportError> {
+        match crate::report::open_shift(&self.store)? {
+            Some(_) => crate::report::x_report(&self.store, None),
+            None => crate::report::z_report(&self.store, None),
+        }
+    }
+
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }

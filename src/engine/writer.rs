@@ -3,9 +3,10 @@
 use super::clock::business_date;
 use super::{pins, Board, Committed, EngineConfig, EngineError, EngineStats, Op, Request};
 use crate::domain::report::reports_for;
+use crate::domain::shift::{self, shift_key, DrawerCount, ShiftRecord};
 use crate::domain::staff::{pin_is_well_formed, PIN_LOCK_AFTER, PIN_LOCK_SECONDS};
 use crate::domain::{
-    Actor, Approval, Command, Event, EventBody, OrderId, OrderState, PlatformOutcome, Refusal,
+    Actor, Approval, Command, Event, EventBody, Fen, OrderId, OrderState, PlatformOutcome, Refusal,
     Staff, StaffId,
 };
 use crate::print::job::JobDoc;
@@ -587,6 +588,24 @@ impl Writer {
             Command::SignIn { staff_id, pin } => {
                 self.check_pin(&staff_id, &pin)?;
             }
+            Command::OpenShift {
+                staff_id,
+                pin,
+                float,
+            } => self.open_shift(&mut w, &staff_id, pin.as_deref(), float, now)?,
+            Command::CloseShift {
+                staff_id,
+                approval,
+                count,
+                confirm_open_issues,
+            } => self.close_shift(
+                &mut w,
+                &staff_id,
+                &approval,
+                count,
+                confirm_open_issues,
+                now,
+            )?,
             cmd => {
                 let staff_id = cmd
                     .staff_id()
@@ -623,6 +642,192 @@ impl Writer {
             }
         }
         Ok(w)
+    }
+
+    /// The shift now open, if any (`meta` key `shift_open` names it).
+    fn open_shift_record(&self) -> Result<Option<ShiftRecord>, EngineError> {
+        let Some(n) = self.get(META, b"shift_open")? else {
+            return Ok(None);
+        };
+        Ok(self
+            .get(META, &shift_key(be_u64(&n)))?
+            .map(|v| decode(&v))
+            .transpose()?)
+    }
+
+    fn open_shift(
+        &mut self,
+        w: &mut Writes,
+        staff_id: &StaffId,
+        pin: Option<&str>,
+        float: Fen,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), EngineError> {
+        let staff = match pin {
+            Some(p) => self.check_pin(staff_id, p)?,
+            None => self.active_staff(staff_id)?,
+        };
+        if !staff.role.may_take_money() {
+            return Err(Refusal::Forbidden {
+                who: format!("{} {}", staff.id, staff.name),
+                role: staff.role.as_str().into(),
+                needed: "cashier or a manager".into(),
+            }
+            .into());
+        }
+        if let Some(open) = self.open_shift_record()? {
+            return Err(Refusal::ShiftOpen { shift: open.number }.into());
+        }
+        if float.is_negative() {
+            return Err(Refusal::InvalidAmount {
+                amount: float.to_string(),
+            }
+            .into());
+        }
+        let number = self
+            .get(META, b"shift_seq")?
+            .map(|v| be_u64(&v))
+            .unwrap_or(0)
+            + 1;
+        let mut carried: Vec<OrderState> = self
+            .orders
+            .values()
+            .filter(|o| o.is_open())
+            .cloned()
+            .collect();
+        carried.sort_by(|a, b| a.order.id.cmp(&b.order.id));
+        let opened_event = self.next_event + w.events.len() as u64;
+        self.add_events(
+            w,
+            Actor::Staff {
+                id: staff.id.clone(),
+            },
+            vec![EventBody::ShiftOpened {
+                shift: number,
+                by: staff.id.clone(),
+                float,
+                carried,
+            }],
+            now,
+        )?;
+        let rec = ShiftRecord {
+            number,
+            opened_by: staff.id,
+            opened_at: now,
+            opened_event,
+            float,
+            closed_at: None,
+            closed_event: None,
+        };
+        w.put(META, shift_key(number), encode(&rec));
+        w.put(META, "shift_seq", number.to_be_bytes().to_vec());
+        w.put(META, "shift_open", number.to_be_bytes().to_vec());
+        tracing::info!(shift = number, float = %float, "shift opened");
+        Ok(())
+    }
+
+    fn close_shift(
+        &mut self,
+        w: &mut Writes,
+        staff_id: &StaffId,
+        approval: &Approval,
+        count: DrawerCount,
+        confirm_open_issues: bool,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), EngineError> {
+        let staff = self.active_staff(staff_id)?;
+        if !staff.role.may_take_money() {
+            return Err(Refusal::Forbidden {
+                who: format!("{} {}", staff.id, staff.name),
+                role: staff.role.as_str().into(),
+                needed: "cashier or a manager".into(),
+            }
+            .into());
+        }
+        let approver = self.check_pin(&approval.staff_id, &approval.pin)?;
+        if !approver.role.may_approve() {
+            return Err(Refusal::Forbidden {
+                who: format!("{} {}", approver.id, approver.name),
+                role: approver.role.as_str().into(),
+                needed: "manager to close the shift".into(),
+            }
+            .into());
+        }
+        let Some(mut rec) = self.open_shift_record()? else {
+            return Err(Refusal::NoShiftOpen.into());
+        };
+        let issues = shift::open_issues(self.orders.values().filter(|o| o.is_open()));
+        let pressing: Vec<&shift::OpenIssue> = issues
+            .iter()
+            .filter(|i| i.kind.needs_confirmation())
+            .collect();
+        if !pressing.is_empty() && !confirm_open_issues {
+            return Err(Refusal::OpenIssues {
+                count: pressing.len(),
+                orders: pressing
+                    .iter()
+                    .map(|i| format!("{} {} {}", i.pickup_no, i.order_id, i.kind.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+            .into());
+        }
+        // Only settlements and refunds move cash: decode just those.
+        let window = self.log_after(rec.opened_event, |raw| {
+            mentions(raw, br#""type":"settled""#) || mentions(raw, br#""type":"refunded""#)
+        })?;
+        let expected = shift::expected_cash(rec.float, window.iter());
+        let counted = count.total();
+        let closed_event = self.next_event + w.events.len() as u64;
+        self.add_events(
+            w,
+            Actor::Staff {
+                id: staff.id.clone(),
+            },
+            vec![EventBody::ShiftClosed {
+                shift: rec.number,
+                by: staff.id,
+                approver: approver.id,
+                float: rec.float,
+                count,
+                expected,
+                counted,
+                over_short: counted - expected,
+                confirmed: confirm_open_issues && !pressing.is_empty(),
+                open_issues: issues,
+            }],
+            now,
+        )?;
+        rec.closed_at = Some(now);
+        rec.closed_event = Some(closed_event);
+        w.put(META, shift_key(rec.number), encode(&rec));
+        w.del(META, "shift_open");
+        tracing::info!(shift = rec.number, expected = %expected, counted = %counted, "shift closed");
+        Ok(())
+    }
+
+    /// The events after `after` whose stored JSON passes `keep`, as the
+    /// current batch sees the log (a cheap byte test spares decoding the rest).
+    fn log_after(
+        &self,
+        after: u64,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> Result<Vec<Event>, EngineError> {
+        let mut out = std::collections::BTreeMap::new();
+        for kv in self.store.log.range((after + 1).to_be_bytes()..) {
+            let (k, v) = kv?;
+            if keep(&v) {
+                out.insert(be_u64(&k), decode::<Event>(&v)?);
+            }
+        }
+        for ((tree, key), v) in &self.pending {
+            if *tree == LOG && be_u64(key) > after {
+                if let Some(v) = v.as_ref().filter(|v| keep(v)) {
+                    out.insert(be_u64(key), decode::<Event>(v)?);
+                }
+            }
+        }
+        Ok(out.into_values().collect())
     }
 
     fn check_seq(&self, seq: u64) -> Result<(), EngineError> {
@@ -981,6 +1186,11 @@ impl Writer {
         }
         .into())
     }
+}
+
+/// Whether the bytes contain `pat` (false positives only cost a decode).
+fn mentions(raw: &[u8], pat: &[u8]) -> bool {
+    raw.windows(pat.len()).any(|w| w == pat)
 }
 
 fn pin_of(cmd: &Command) -> Option<&str> {

@@ -15,6 +15,7 @@ use crate::domain::{
 use crate::engine::{clock::business_date, Board, Clock, Committed, EngineError, EngineHandle};
 use crate::feed::status::FeedStatus;
 use crate::print::status::SpoolStatus;
+use crate::report::ZReport;
 use chrono::{DateTime, FixedOffset};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -91,6 +92,8 @@ pub enum Screen {
     Log,
     /// Printers, their spooled jobs and a preview of each as printed.
     Printers,
+    /// The shift report (managers): X of the open shift, else Z of the last.
+    Report,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,10 +162,77 @@ pub struct ManagerDialog {
     pub error: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftAction {
+    Open,
+    Close,
+}
+
+/// Opening a shift (the float, the staff member's own PIN) or closing it
+/// (the drawer counted piece by piece, a manager's id and PIN, and whether
+/// to close with orders paid twice or still paying).
+#[derive(Debug, Clone)]
+pub struct ShiftDialog {
+    pub action: ShiftAction,
+    /// Open: the float in yuan. Close: pieces of 100, 50, 20, 10, 5, 1, 0.5, 0.1 yuan.
+    pub values: Vec<String>,
+    pub manager_id: String,
+    pub pin: String,
+    pub confirm: bool,
+    /// Index into `values`, then the manager id (close), then the PIN.
+    pub field: usize,
+    pub error: Option<String>,
+}
+
+impl ShiftDialog {
+    pub fn new(action: ShiftAction) -> ShiftDialog {
+        let n = match action {
+            ShiftAction::Open => 1,
+            ShiftAction::Close => crate::domain::shift::Denomination::ALL.len(),
+        };
+        ShiftDialog {
+            action,
+            values: vec![String::new(); n],
+            manager_id: String::new(),
+            pin: String::new(),
+            confirm: false,
+            field: 0,
+            error: None,
+        }
+    }
+
+    /// How many fields: the values, the manager id (close only), the PIN.
+    pub fn fields(&self) -> usize {
+        self.values.len()
+            + if self.action == ShiftAction::Close {
+                2
+            } else {
+                1
+            }
+    }
+
+    pub fn pin_field(&self) -> usize {
+        self.fields() - 1
+    }
+
+    /// The drawer as typed (empty counts as none).
+    pub fn count(&self) -> crate::domain::DrawerCount {
+        let mut c = crate::domain::DrawerCount::default();
+        for (d, v) in crate::domain::shift::Denomination::ALL
+            .into_iter()
+            .zip(&self.values)
+        {
+            c.set(d, v.parse().unwrap_or(0));
+        }
+        c
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Dialog {
     Settle(SettleDialog),
     Manager(ManagerDialog),
+    Shift(ShiftDialog),
 }
 
 /// The last thing that happened, on the bottom line.
@@ -211,6 +281,14 @@ pub enum Message {
     Method(Method),
     AddTender,
     Acknowledge,
+    /// Reads the shift report again from the log.
+    RefreshReport,
+    /// Prints the report on the receipt printer.
+    PrintReport,
+    /// The open-shift dialog (float).
+    OpenShift,
+    /// The close-shift dialog (drawer count, manager's approval).
+    CloseShift,
     Engine(Arc<Event>),
     /// The subscription fell behind: rebuild from the engine's board.
     Lagged,
@@ -253,6 +331,7 @@ pub enum Pending {
     Reprint {
         job: u64,
     },
+    Shift(ShiftAction),
 }
 
 pub struct App {
@@ -270,6 +349,9 @@ pub struct App {
     pub(crate) cashier_selected: Option<OrderId>,
     pub(crate) alerts_selected: usize,
     pub(crate) log_scroll: usize,
+    /// The report on the report screen, or why there is none.
+    pub(crate) report: Option<Result<ZReport, String>>,
+    pub(crate) report_scroll: usize,
     pub(crate) dialog: Option<Dialog>,
     pub(crate) help: bool,
     pub(crate) alerts: Vec<Alert>,
@@ -327,6 +409,8 @@ impl App {
             cashier_selected: None,
             alerts_selected: 0,
             log_scroll: 0,
+            report: None,
+            report_scroll: 0,
             dialog: None,
             help: false,
             alerts: Vec::new(),
@@ -403,6 +487,7 @@ impl App {
                 Screen::Alerts,
                 Screen::Log,
                 Screen::Printers,
+                Screen::Report,
             ],
         }
     }
@@ -412,7 +497,12 @@ impl App {
     /// Handles one message, runs the command it asks for, and folds in the
     /// events that command committed.
     pub async fn handle(&mut self, msg: Message) {
+        if matches!(msg, Message::PrintReport) && self.screen == Screen::Report {
+            self.print_report().await;
+            return;
+        }
         if let Some(eff) = self.update(msg) {
+            let closing = matches!(eff.pending, Pending::Shift(ShiftAction::Close));
             let mut res = self.engine.execute(None, eff.cmd).await;
             for cmd in eff.then {
                 if res.is_err() {
@@ -420,8 +510,17 @@ impl App {
                 }
                 res = self.engine.execute(None, cmd).await;
             }
+            let closed = closing && res.is_ok();
             self.finish(eff.pending, res);
             self.drain_events();
+            // The Z-report prints as the shift closes.
+            if closed {
+                let done = self.note.clone();
+                self.print_report().await;
+                if let (Some(Note::Done(a)), Some(Note::Done(b))) = (done, self.note.clone()) {
+                    self.note = Some(Note::Done(format!("{a}; {b}")));
+                }
+            }
         }
     }
 
@@ -522,6 +621,9 @@ impl App {
                     if s == Screen::Printers {
                         self.read_jobs(true);
                     }
+                    if s == Screen::Report {
+                        self.load_report();
+                    }
                 }
                 None
             }
@@ -531,6 +633,9 @@ impl App {
                 self.screen = list[(i + 1) % list.len()];
                 if self.screen == Screen::Printers {
                     self.read_jobs(true);
+                }
+                if self.screen == Screen::Report {
+                    self.load_report();
                 }
                 None
             }
@@ -547,6 +652,7 @@ impl App {
                 Screen::Alerts => self.update_alerts(msg),
                 Screen::Log => self.update_log(msg),
                 Screen::Printers => self.update_printers(msg),
+                Screen::Report => self.update_report(msg),
                 Screen::SignIn => None,
             },
         };
@@ -1083,7 +1189,94 @@ impl App {
         match dialog {
             Dialog::Settle(d) => self.update_settle(d, msg),
             Dialog::Manager(d) => self.update_manager(d, msg),
+            Dialog::Shift(d) => self.update_shift(d, msg),
         }
+    }
+
+    fn update_shift(&mut self, mut d: ShiftDialog, msg: Message) -> Option<Effect> {
+        let n = d.fields();
+        let manager_field = d.values.len();
+        match msg {
+            Message::Escape => return None,
+            Message::NextField | Message::Down => d.field = (d.field + 1) % n,
+            Message::Up => d.field = (d.field + n - 1) % n,
+            Message::Left | Message::Right if d.action == ShiftAction::Close => {
+                d.confirm = !d.confirm
+            }
+            Message::Char(c) => {
+                if d.field == d.pin_field() {
+                    if d.pin.len() < 8 && c.is_ascii_digit() {
+                        d.pin.push(c);
+                    }
+                } else if d.action == ShiftAction::Close && d.field == manager_field {
+                    if d.manager_id.len() < 16 && c.is_ascii_alphanumeric() {
+                        d.manager_id.push(c);
+                    }
+                } else if let Some(v) = d.values.get_mut(d.field) {
+                    let money = d.action == ShiftAction::Open && (c == '.' || c.is_ascii_digit());
+                    if v.len() < 9 && (c.is_ascii_digit() || money) {
+                        v.push(c);
+                    }
+                }
+            }
+            Message::Backspace => {
+                if d.field == d.pin_field() {
+                    d.pin.pop();
+                } else if d.action == ShiftAction::Close && d.field == manager_field {
+                    d.manager_id.pop();
+                } else if let Some(v) = d.values.get_mut(d.field) {
+                    v.pop();
+                }
+            }
+            Message::Enter if d.field < d.pin_field() || d.pin.is_empty() => {
+                d.field = (d.field + 1).min(d.pin_field())
+            }
+            Message::Enter => {
+                let staff_id = self.staff_id();
+                let pin = std::mem::take(&mut d.pin);
+                let cmd = match d.action {
+                    ShiftAction::Open => {
+                        let typed = if d.values[0].is_empty() {
+                            "0"
+                        } else {
+                            &d.values[0]
+                        };
+                        match Fen::parse_yuan(typed) {
+                            Ok(float) => Command::OpenShift {
+                                staff_id,
+                                pin: Some(pin),
+                                float,
+                            },
+                            Err(e) => {
+                                d.error = Some(e.to_string());
+                                d.field = 0;
+                                self.dialog = Some(Dialog::Shift(d));
+                                return None;
+                            }
+                        }
+                    }
+                    ShiftAction::Close => Command::CloseShift {
+                        staff_id,
+                        approval: Approval {
+                            staff_id: StaffId(d.manager_id.clone()),
+                            pin,
+                        },
+                        count: d.count(),
+                        confirm_open_issues: d.confirm,
+                    },
+                };
+                let action = d.action;
+                self.dialog = Some(Dialog::Shift(d));
+                return Some(Effect {
+                    cmd,
+                    pending: Pending::Shift(action),
+                    then: Vec::new(),
+                });
+            }
+            _ => {}
+        }
+        self.dialog = Some(Dialog::Shift(d));
+        None
     }
 
     fn update_settle(&mut self, mut d: SettleDialog, msg: Message) -> Option<Effect> {
@@ -1317,6 +1510,72 @@ impl App {
         None
     }
 
+    // ----- the shift report -----
+
+    /// Reads the report from the log: the open shift so far, else the last
+    /// closed shift.
+    pub fn load_report(&mut self) {
+        use crate::report::ReportError;
+        self.report = Some(self.engine.shift_report().map_err(|e| match e {
+            ReportError::NoClosedShift | ReportError::NoOpenShift => self.words.no_shift.into(),
+            e if self.words.chinese => format!("报表出错: {e}"),
+            e => e.to_string(),
+        }));
+        self.report_scroll = 0;
+    }
+
+    /// The report's lines for a width, in the console's language.
+    pub fn report_lines(&self, cols: usize) -> Vec<String> {
+        match &self.report {
+            Some(Ok(r)) => crate::report::layout::lines(r, cols, self.words.chinese),
+            Some(Err(_)) | None => Vec::new(),
+        }
+    }
+
+    /// Lines of the narrowest layout: no scroll goes past them.
+    fn report_len(&self) -> usize {
+        self.report_lines(20).len()
+    }
+
+    fn update_report(&mut self, msg: Message) -> Option<Effect> {
+        match msg {
+            Message::Up => self.report_scroll = self.report_scroll.saturating_sub(1),
+            Message::Down => self.report_scroll = (self.report_scroll + 1).min(self.report_len()),
+            Message::PageUp => self.report_scroll = self.report_scroll.saturating_sub(10),
+            Message::PageDown => {
+                self.report_scroll = (self.report_scroll + 10).min(self.report_len())
+            }
+            Message::RefreshReport => self.load_report(),
+            Message::OpenShift => {
+                self.dialog = Some(Dialog::Shift(ShiftDialog::new(ShiftAction::Open)))
+            }
+            Message::CloseShift => {
+                self.dialog = Some(Dialog::Shift(ShiftDialog::new(ShiftAction::Close)))
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Spools the report on the receipt printer (32 columns: fits 58 and 80 mm).
+    async fn print_report(&mut self) {
+        let w = self.words;
+        let Some(Ok(r)) = &self.report else {
+            return;
+        };
+        let Some(printer) = self.engine.config().routes.receipt_printer() else {
+            self.note = Some(Note::Refused(w.no_receipt_printer.into()));
+            return;
+        };
+        let doc = crate::report::layout::print_doc(r, 32);
+        self.note = Some(
+            match self.engine.spool_add(printer.to_string(), doc).await {
+                Ok(_) => Note::Done(w.report_printed.into()),
+                Err(e) => Note::Refused(error_text(w, &e)),
+            },
+        );
+    }
+
     fn jump_to(&mut self, key: &AlertKey) {
         match key {
             AlertKey::PaymentFailed(id)
@@ -1447,6 +1706,13 @@ impl App {
             } => detail = format!("{staff_id} {failures}/5"),
             EventBody::OrderCancelled { reason, .. } => detail = reason.clone(),
             EventBody::Voided { reason, .. } => detail = reason.clone(),
+            EventBody::ShiftOpened { shift, float, .. } => detail = format!("#{shift} {float}"),
+            EventBody::ShiftClosed {
+                shift,
+                counted,
+                over_short,
+                ..
+            } => detail = format!("#{shift} {counted} ({over_short})"),
             _ => {}
         }
         self.log.push_front(LogLine {
@@ -1581,6 +1847,49 @@ impl App {
                 };
                 self.note = Some(Note::Done(format!("{pickup} {what}")));
             }
+            (Pending::Shift(action), Ok(c)) => {
+                self.dialog = None;
+                let (what, n) = c
+                    .events
+                    .iter()
+                    .find_map(|e| match &e.body {
+                        EventBody::ShiftOpened { shift, .. } => Some((w.shift_opened, *shift)),
+                        EventBody::ShiftClosed { shift, .. } => Some((w.shift_closed, *shift)),
+                        _ => None,
+                    })
+                    .unwrap_or((
+                        match action {
+                            ShiftAction::Open => w.shift_opened,
+                            ShiftAction::Close => w.shift_closed,
+                        },
+                        0,
+                    ));
+                self.load_report();
+                let verdict = match &self.report {
+                    Some(Ok(r)) if action == ShiftAction::Close => r
+                        .cash
+                        .over_short
+                        .map(|o| {
+                            let sign = if o.is_positive() { "+" } else { "" };
+                            format!(
+                                " {} {} {} {sign}{o}",
+                                w.counted,
+                                r.cash.counted.unwrap_or_default(),
+                                w.over_short
+                            )
+                        })
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                self.note = Some(Note::Done(format!("#{n} {what}{verdict}")));
+            }
+            (Pending::Shift(_), Err(e)) => {
+                let msg = error_text(w, &e);
+                if let Some(Dialog::Shift(d)) = &mut self.dialog {
+                    d.error = Some(msg.clone());
+                }
+                self.note = Some(Note::Refused(msg));
+            }
             (Pending::Manager { .. }, Err(e)) => {
                 let msg = error_text(w, &e);
                 if let Some(Dialog::Manager(d)) = &mut self.dialog {
@@ -1642,6 +1951,11 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         }
         Refusal::RefundFirst { collected } => format!("订单已收 {collected}: 请先退款再作废"),
         Refusal::Forbidden { who, .. } => format!("{who} 无权操作: 请找经理"),
+        Refusal::NoShiftOpen => "没有开班: 请先开班(备用金)".into(),
+        Refusal::ShiftOpen { shift } => format!("第 {shift} 班还没交班: 请先点钱箱交班"),
+        Refusal::OpenIssues { count, orders } => {
+            format!("{count} 单还需要处理 ({orders}): 请先处理, 或确认带未结订单交班")
+        }
         other => other.to_string(),
     }
 }

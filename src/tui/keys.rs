@@ -34,7 +34,10 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         _ => {}
     }
     let typing = app.staff().is_none()
-        || matches!(app.dialog(), Some(Dialog::Manager(_)))
+        || matches!(
+            app.dialog(),
+            Some(Dialog::Manager(_)) | Some(Dialog::Shift(_))
+        )
         || matches!(app.dialog(), Some(Dialog::Settle(d)) if d.stage == SettleStage::Pin);
     if typing {
         return match key.code {
@@ -64,6 +67,7 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         KeyCode::F(4) => return Some(Message::Show(Screen::Alerts)),
         KeyCode::F(5) => return Some(Message::Show(Screen::Log)),
         KeyCode::F(7) => return Some(Message::Show(Screen::Printers)),
+        KeyCode::F(6) => return Some(Message::Show(Screen::Report)),
         KeyCode::Char('?') => return Some(Message::ToggleHelp),
         KeyCode::Char('j') => return Some(Message::JumpToAlert),
         _ => {}
@@ -81,6 +85,10 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         (Screen::Cashier, KeyCode::Char('d')) => Some(Message::ResolveDouble),
         (Screen::Cashier, KeyCode::Home) => Some(Message::PageUp),
         (Screen::Alerts, KeyCode::Char('x')) => Some(Message::Acknowledge),
+        (Screen::Report, KeyCode::Char('r')) => Some(Message::RefreshReport),
+        (Screen::Report, KeyCode::Char('p')) => Some(Message::PrintReport),
+        (Screen::Report, KeyCode::Char('o')) => Some(Message::OpenShift),
+        (Screen::Report, KeyCode::Char('c')) => Some(Message::CloseShift),
         _ => None,
     }
 }

@@ -1,7 +1,10 @@
 //! Dialogs over the cashier screen: settle (method, amount, live change,
-//! split, PIN) and the manager-approved actions (void, double payment).
+//! split, PIN), the manager-approved actions (void, double payment), and
+//! opening or closing a shift (float; drawer counted by denomination).
 
-use super::super::app::{App, ManagerAction, ManagerDialog, SettleDialog, SettleStage};
+use super::super::app::{
+    App, ManagerAction, ManagerDialog, SettleDialog, SettleStage, ShiftAction, ShiftDialog,
+};
 use super::super::width::pad;
 use super::{boxed, centered};
 use crate::domain::Method;
@@ -214,6 +217,115 @@ pub(super) fn manager(app: &App, d: &ManagerDialog, area: Rect, buf: &mut Buffer
         )));
     }
     let rect = centered(area, 64, lines.len() as u16 + 2);
+    let inner = boxed(t, rect, title, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
+
+pub(super) fn shift(app: &App, d: &ShiftDialog, area: Rect, buf: &mut Buffer) {
+    use crate::domain::shift::Denomination;
+    use crate::domain::Fen;
+    let (w, t) = (app.words, &app.opts.theme);
+    let field = |i: usize, label: &str, value: String, extra: String| {
+        let active = d.field == i;
+        let style = if active {
+            Style::new()
+                .fg(t.title_fg)
+                .bg(t.title_bg)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().fg(t.card_fg).bg(t.selected_bg)
+        };
+        Line::from(vec![
+            Span::styled(format!(" {} ", pad(label, 12)), Style::new().fg(t.dim)),
+            Span::styled(
+                format!(
+                    " {} ",
+                    pad(&format!("{value}{}", if active { "_" } else { "" }), 9)
+                ),
+                style,
+            ),
+            Span::styled(extra, Style::new().fg(t.dim)),
+        ])
+    };
+    let mut lines = Vec::new();
+    let title = match d.action {
+        ShiftAction::Open => {
+            lines.push(field(0, w.float_yuan, d.values[0].clone(), String::new()));
+            w.open_shift
+        }
+        ShiftAction::Close => {
+            for (i, den) in Denomination::ALL.into_iter().enumerate() {
+                let n: i64 = d.values[i].parse().unwrap_or(0);
+                let sub = Fen(den.value().0 * n);
+                let extra = if n > 0 {
+                    format!(" {sub}")
+                } else {
+                    String::new()
+                };
+                let label = format!("{}{}", den.label(), w.yuan);
+                lines.push(field(i, &label, d.values[i].clone(), extra));
+            }
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {} ", pad(w.counted, 12)), Style::new().fg(t.dim)),
+                Span::styled(
+                    format!(" {}", d.count().total()),
+                    Style::new().fg(t.emphasis).add_modifier(Modifier::BOLD),
+                ),
+            ]));
+            let mark = |on: bool, s: &str| {
+                let style = if on {
+                    Style::new()
+                        .fg(t.title_fg)
+                        .bg(t.title_bg)
+                        .add_modifier(Modifier::BOLD)
+                } else {
+                    Style::new().fg(t.dim)
+                };
+                Span::styled(format!(" {s} "), style)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(" {} ", pad(w.confirm_open, 12)),
+                    Style::new().fg(t.dim),
+                ),
+                Span::raw("<>"),
+                mark(d.confirm, w.yes),
+                mark(!d.confirm, w.no),
+            ]));
+            let m = d.values.len();
+            lines.push(field(m, w.manager_id, d.manager_id.clone(), String::new()));
+            w.close_shift
+        }
+    };
+    let pin_label = match d.action {
+        ShiftAction::Open => w.your_pin,
+        ShiftAction::Close => w.manager_pin,
+    };
+    lines.push(field(
+        d.pin_field(),
+        pin_label,
+        "*".repeat(d.pin.len()),
+        String::new(),
+    ));
+    lines.push(Line::from(Span::styled(
+        format!(" {}", w.shift_keys),
+        Style::new().fg(t.accent),
+    )));
+    if let Some(e) = &d.error {
+        lines.push(Line::from(Span::styled(
+            format!(" {e}"),
+            Style::new().fg(t.late).add_modifier(Modifier::BOLD),
+        )));
+    }
+    // An error wraps inside the box: make room for all of it.
+    let wrapped = d
+        .error
+        .as_ref()
+        .map(|e| super::super::width::cols(e) / 66)
+        .unwrap_or(0);
+    let rect = centered(area, 70, (lines.len() + wrapped) as u16 + 2);
     let inner = boxed(t, rect, title, buf);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })

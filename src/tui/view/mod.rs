@@ -8,6 +8,7 @@ mod dialogs;
 mod lists;
 mod printers;
 mod rail;
+mod report;
 mod sign_in;
 
 use super::app::{App, Dialog, Note, Screen};
@@ -58,11 +59,13 @@ impl Widget for &App {
             Screen::Alerts => lists::alerts(self, body, buf),
             Screen::Log => lists::log(self, body, buf),
             Screen::Printers => printers::printers(self, body, buf),
+            Screen::Report => report::report(self, body, buf),
         }
         footer(self, foot, buf);
         match &self.dialog {
             Some(Dialog::Settle(d)) => dialogs::settle(self, d, body, buf),
             Some(Dialog::Manager(d)) => dialogs::manager(self, d, body, buf),
+            Some(Dialog::Shift(d)) => dialogs::shift(self, d, body, buf),
             None => {}
         }
         if self.help {
@@ -258,6 +261,7 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
             Screen::Alerts => w.alerts,
             Screen::Log => w.log,
             Screen::Printers => w.printers,
+            Screen::Report => w.report,
         })
         .collect();
     for (i, s) in app.screens().iter().enumerate() {
@@ -295,12 +299,14 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let screen_keys = match (&app.dialog, app.screen) {
         (Some(Dialog::Settle(_)), _) => w.keys_settle,
         (Some(Dialog::Manager(_)), _) => w.keys_manager,
+        (Some(Dialog::Shift(_)), _) => w.keys_shift,
         (None, Screen::SignIn) => w.keys_sign_in,
         (None, Screen::Rail) => w.keys_rail,
         (None, Screen::Cashier) => w.keys_cashier,
         (None, Screen::Alerts) => w.keys_alerts,
         (None, Screen::Log) => w.keys_log,
         (None, Screen::Printers) => w.keys_printers,
+        (None, Screen::Report) => w.keys_report,
     };
     let keys: Vec<&(&str, &str)> = screen_keys.iter().chain(w.keys_global.iter()).collect();
     let key_w = keys.iter().map(|(k, _)| cols(k)).max().unwrap_or(0);
