@@ -448,3 +448,19 @@ fn a_queued_receipt_reads_back_from_the_spool() {
     kinds.sort();
     assert_eq!(kinds, ["drawer", "kitchen", "receipt"]);
 }
+
+#[test]
+fn a_data_dir_that_cannot_be_used_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").expect("file");
+    match Store::open(&file.join("data"), 1 << 20) {
+        Err(e @ StoreError::Unusable { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("data_dir"), "{msg}");
+            assert!(!msg.contains('\n'), "one line: {msg}");
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("opened a store inside a file"),
+    }
+}
