@@ -5,6 +5,7 @@
 //! through `finish`. Drawing (`view`) only reads.
 
 use super::alerts::{self, Alert, AlertKey};
+use super::source::Source;
 use super::text::{self, Words};
 use super::theme::Theme;
 use crate::config::{Language, UiSection};
@@ -12,7 +13,7 @@ use crate::domain::{
     Approval, Command, Event, EventBody, Fen, Kitchen, Method, OrderId, OrderState, PaymentSummary,
     Refusal, Role, Staff, StaffId, TenderInput,
 };
-use crate::engine::{clock::business_date, Board, Clock, Committed, EngineError, EngineHandle};
+use crate::engine::{clock::business_date, Board, Clock, Committed, EngineError};
 use crate::feed::status::FeedStatus;
 use crate::print::status::SpoolStatus;
 use chrono::{DateTime, FixedOffset};
@@ -227,7 +228,7 @@ pub enum Pending {
 }
 
 pub struct App {
-    pub(crate) engine: EngineHandle,
+    pub(crate) source: Source,
     pub(crate) events: broadcast::Receiver<Arc<Event>>,
     pub(crate) opts: UiOptions,
     pub(crate) words: &'static Words,
@@ -256,23 +257,25 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the app on a running engine. `signed_in` skips the sign-in
-    /// prompt (the demo); `banner` is a line shown above every screen.
+    /// Builds the app on a running engine (or a console reached over the
+    /// API). `signed_in` skips the sign-in prompt (the demo); `banner` is a
+    /// line shown above every screen.
     pub fn new(
-        engine: EngineHandle,
+        source: impl Into<Source>,
         feed: FeedStatus,
         printers: SpoolStatus,
         opts: UiOptions,
         signed_in: Option<Staff>,
         banner: Option<String>,
     ) -> App {
-        let events = engine.subscribe();
-        let board = engine.board();
+        let source = source.into();
+        let events = source.subscribe();
+        let board = source.board();
         let words = text::words(opts.language);
-        let today = business_date(&opts.clock.now(), engine.config().tz);
+        let today = business_date(&opts.clock.now(), source.tz());
         let note = opts.theme_problem.clone().map(Note::Refused);
         let mut app = App {
-            engine,
+            source,
             events,
             opts,
             words,
@@ -352,7 +355,11 @@ impl App {
 
     /// The screens the signed-in role may use, in Tab order.
     pub fn screens(&self) -> &'static [Screen] {
-        match self.staff.as_ref().map(|s| s.role) {
+        let role = self.staff.as_ref().map(|s| match self.source.screen_cap() {
+            Some(Role::Kitchen) => Role::Kitchen,
+            _ => s.role,
+        });
+        match role {
             None => &[Screen::SignIn],
             Some(Role::Kitchen) => &[Screen::Rail],
             Some(Role::Cashier) => &[Screen::Cashier, Screen::Rail, Screen::Alerts],
@@ -366,12 +373,12 @@ impl App {
     /// events that command committed.
     pub async fn handle(&mut self, msg: Message) {
         if let Some(eff) = self.update(msg) {
-            let mut res = self.engine.execute(None, eff.cmd).await;
+            let mut res = self.source.execute(eff.cmd).await;
             for cmd in eff.then {
                 if res.is_err() {
                     break;
                 }
-                res = self.engine.execute(None, cmd).await;
+                res = self.source.execute(cmd).await;
             }
             self.finish(eff.pending, res);
             self.drain_events();
@@ -392,9 +399,9 @@ impl App {
 
     /// Subscribes again and rereads the engine's board (after `Lagged`, or a new day).
     pub fn rebuild(&mut self) {
-        self.events = self.engine.subscribe();
-        self.board = self.engine.board();
-        self.today = business_date(&self.now(), self.engine.config().tz);
+        self.events = self.source.subscribe();
+        self.board = self.source.board();
+        self.today = business_date(&self.now(), self.source.tz());
     }
 
     // ----- update -----
@@ -422,7 +429,7 @@ impl App {
                 None
             }
             Message::Tick => {
-                let today = business_date(&self.now(), self.engine.config().tz);
+                let today = business_date(&self.now(), self.source.tz());
                 if today != self.today {
                     self.rebuild();
                     self.codes_today.clear();
@@ -962,7 +969,7 @@ impl App {
             Some(Fen::parse_yuan(&d.input).ok()?)
         };
         if d.method == Method::Cash {
-            let rounded = self.engine.config().rules.cash_rounding.apply(left);
+            let rounded = self.source.cash_rounding().apply(left);
             let tendered = typed.unwrap_or(rounded);
             let amount = if tendered >= rounded {
                 rounded
@@ -1294,11 +1301,10 @@ impl App {
     }
 
     fn backfill_log(&mut self) {
-        let last = self.engine.stats().borrow().last_event;
+        let last = self.source.last_event();
         let events = self
-            .engine
-            .events_after(last.saturating_sub(LOG_BACKFILL), LOG_BACKFILL as usize)
-            .unwrap_or_default();
+            .source
+            .events_after(last.saturating_sub(LOG_BACKFILL), LOG_BACKFILL as usize);
         for ev in &events {
             if let EventBody::FrameQuarantined {
                 quarantine_id,
@@ -1306,7 +1312,7 @@ impl App {
                 ..
             } = &ev.body
             {
-                if business_date(&ev.at, self.engine.config().tz) == self.today {
+                if business_date(&ev.at, self.source.tz()) == self.today {
                     self.quarantined
                         .insert(*quarantine_id, (ev.at, error.clone()));
                 }
@@ -1328,7 +1334,7 @@ impl App {
                 detail = update.trade_state.as_str().to_string();
                 if let Some(code) = update.error_code.as_deref().filter(|c| !c.is_empty()) {
                     detail = format!("{detail} {code}");
-                    if business_date(&ev.at, self.engine.config().tz) == self.today {
+                    if business_date(&ev.at, self.source.tz()) == self.today {
                         *self.codes_today.entry(code.to_string()).or_default() += 1;
                     }
                 }
@@ -1371,7 +1377,7 @@ impl App {
                             Some(st)
                         }
                         // An order from an earlier day: read it as committed.
-                        _ => self.engine.order(id).ok().flatten(),
+                        _ => self.source.order(id),
                     };
                     if let Some(st) = fresh {
                         self.board.insert(id.clone(), st);
@@ -1404,12 +1410,7 @@ impl App {
         let w = self.words;
         match (pending, res) {
             (Pending::SignIn(id), Ok(_)) => {
-                let staff = self
-                    .engine
-                    .staff()
-                    .ok()
-                    .and_then(|list| list.into_iter().find(|r| r.staff.id == id))
-                    .map(|r| r.staff);
+                let staff = self.source.staff_member(&id);
                 match staff {
                     Some(s) => {
                         self.note = Some(Note::Done(format!("{} {}", w.welcome, s.name)));

@@ -11,6 +11,8 @@
 //! - `text`: the words in 简体中文 and English.
 //! - `theme`: colour themes from `themes/*.toml`.
 //! - `width`: text measured in terminal columns (CJK is two wide).
+//! - `source`: where the data comes from: the engine here (`run`) or a
+//!   console over the local API (`attach`).
 //! - `term`: the terminal loop: keys, engine events, status watches and a
 //!   1 s tick in one `select!`; a frame only when something changed, at most
 //!   one per 10 ms; the terminal restored on exit, panic, SIGTERM and SIGHUP.
@@ -18,6 +20,7 @@
 pub mod alerts;
 pub mod app;
 pub mod keys;
+pub mod source;
 pub mod term;
 pub mod text;
 pub mod theme;
@@ -67,7 +70,8 @@ pub async fn run_with(
         .context("the terminal failed: run passline in a real terminal (not a pipe)")
 }
 
-/// The whole of `passline run`, from the config file to the last frame.
+/// The whole of `passline run`, from the config file to the last frame,
+/// with the local API (second screens, `ctl`) beside the screen.
 /// The feed client and the printer spool publish into the two watches; until
 /// they are started here, the console shows the feed as off and the
 /// printers as not yet contacted.
@@ -79,6 +83,9 @@ pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| cfg.store.data_dir.join("logs"));
     let _log = crate::logging::init(&log_dir, &cfg.log.level);
+    // Refused before anything starts: a listen address off the loopback
+    // without a token would let anyone on the network take money.
+    crate::api::ApiOptions::from_config(&cfg.api)?;
     let engine = crate::cli::start_engine(&cfg)?;
     let (_feed_tx, feed_rx) = watch::channel(FeedStatus::default());
     let (_spool_tx, spool_rx) = watch::channel(printers_unknown(&cfg));
@@ -88,7 +95,14 @@ pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let handle = engine.handle();
-    let res = rt.block_on(run_with(&cfg, handle, feed_rx, spool_rx));
+    let res = rt.block_on(async {
+        let api =
+            crate::api::serve::start_api(&cfg, handle.clone(), feed_rx.clone(), spool_rx.clone())
+                .await?;
+        let res = run_with(&cfg, handle, feed_rx, spool_rx).await;
+        api.stop().await;
+        res
+    });
     drop(rt);
     engine.shutdown();
     tracing::info!("console stopped");

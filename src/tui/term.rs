@@ -6,8 +6,8 @@
 
 use super::app::{App, Message, UiOptions};
 use super::keys;
+use super::source::Source;
 use crate::domain::Staff;
-use crate::engine::EngineHandle;
 use crate::feed::status::FeedStatus;
 use crate::print::status::SpoolStatus;
 use crossterm::event::{Event as TermEvent, EventStream, KeyEvent};
@@ -48,7 +48,7 @@ enum Wake {
 /// Runs the console until Ctrl-C, SIGTERM or SIGHUP. The demo calls this
 /// with a staff member already signed in and a banner line.
 pub async fn run_app(
-    engine: EngineHandle,
+    engine: impl Into<Source>,
     mut feed: watch::Receiver<FeedStatus>,
     mut printers: watch::Receiver<SpoolStatus>,
     ui: UiOptions,
