@@ -51,7 +51,7 @@ pub enum CtlCmd {
         #[arg(long)]
         method: String,
         /// Cash handed over, in yuan (like 100.00).
-        #[arg(long, value_name = "YUAN")]
+        #[arg(long, value_name = "YUAN", allow_hyphen_values = true)]
         tendered: Option<String>,
         /// The card slip's or voucher's reference.
         #[arg(long)]
