@@ -109,11 +109,10 @@ async fn a_settlement_at_the_desk_reaches_the_kitchen_wall_and_ctl_at_once() {
         a.board().get(&wx002()).map(|o| o.payment()) == Some(PaymentSummary::PaidInStore)
     })
     .await;
-    assert_eq!(
-        desk.board().get(&wx002()).map(|o| o.change()),
-        Some(Fen(6000)),
-        "the desk shows the change it gave"
-    );
+    until(&mut desk, "the desk shows the change it gave", |a| {
+        a.board().get(&wx002()).map(|o| o.change()) == Some(Fen(6000))
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,11 +23,15 @@ use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 /// A write that takes longer than this means the client is gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A client whose queue stays full this long is dropped as too slow.
+const STALL: Duration = Duration::from_secs(2);
+/// Frames written to the socket per flush.
+const WRITE_BATCH: usize = 64;
 /// The handshake must be done within this.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Events of the log's tail sent with a snapshot.
@@ -44,8 +48,17 @@ pub struct ApiStatus {
     pub printers: watch::Receiver<SpoolStatus>,
 }
 
+/// One event, serialized once for every client.
+#[derive(Clone)]
+struct EventFrame {
+    id: u64,
+    text: Utf8Bytes,
+}
+
 struct Shared {
     engine: EngineHandle,
+    /// Every committed event as a ready frame, gapless (see `hub`).
+    frames: broadcast::Sender<EventFrame>,
     status: ApiStatus,
     token: Option<String>,
     queue: usize,
@@ -86,7 +99,10 @@ impl ApiServer {
             cash_rounding: cfg.rules.cash_rounding,
         };
         let (stop, stop_rx) = watch::channel(false);
+        let (frames, _) = broadcast::channel(4096);
+        tokio::spawn(hub(engine.clone(), frames.clone(), stop_rx.clone()));
         let shared = Arc::new(Shared {
+            frames,
             engine,
             status,
             token: opts.token,
@@ -149,7 +165,7 @@ fn unauthorized() -> ErrorResponse {
 
 /// One frame waiting for the writer: its text and the event id it carries.
 struct Out {
-    text: String,
+    text: Utf8Bytes,
     event: Option<u64>,
 }
 
@@ -161,23 +177,30 @@ struct Outbox {
 }
 
 impl Outbox {
-    /// Queues a frame; a full queue drops the client. False once it is gone.
-    fn push(&self, text: String, event: Option<u64>) -> bool {
-        match self.tx.try_send(Out { text, event }) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+    /// Queues a frame. A queue that stays full for `STALL` drops the
+    /// client (only this client's task waits; the engine never does).
+    /// False once the client is gone.
+    async fn push(&self, text: Utf8Bytes, event: Option<u64>) -> bool {
+        let out = match self.tx.try_send(Out { text, event }) {
+            Ok(()) => return true,
+            Err(mpsc::error::TrySendError::Closed(_)) => return false,
+            Err(mpsc::error::TrySendError::Full(out)) => out,
+        };
+        match tokio::time::timeout(STALL, self.tx.send(out)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
                 self.bye(
                     "too_slow",
                     "this screen could not keep up: reconnect to catch up".into(),
                 );
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
 
-    fn msg(&self, m: &ServerMsg) -> bool {
-        self.push(message::text(m), None)
+    async fn msg(&self, m: &ServerMsg) -> bool {
+        self.push(message::text(m).into(), None).await
     }
 
     fn bye(&self, reason: &'static str, message: String) {
@@ -250,7 +273,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                 out.msg(&ServerMsg::Error {
                     code: "bad_frame".into(),
                     message: format!("{e}: see docs/local-api.md for the frames"),
-                });
+                })
+                .await;
                 continue;
             }
         };
@@ -268,7 +292,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                     protocol: PROTOCOL,
                     role,
                     store: sh.store.clone(),
-                });
+                })
+                .await;
                 if subscribe {
                     subscriber = Some(tokio::spawn(subscribe_loop(sh.clone(), out.clone(), after)));
                 }
@@ -277,13 +302,15 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                 out.msg(&ServerMsg::Error {
                     code: "hello_twice".into(),
                     message: "hello was already sent on this connection".into(),
-                });
+                })
+                .await;
             }
             (_, None) => {
                 out.msg(&ServerMsg::Error {
                     code: "hello_first".into(),
                     message: "send hello (with the screen's role) first".into(),
-                });
+                })
+                .await;
             }
             (
                 ClientMsg::Command {
@@ -295,11 +322,11 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
             ) => command_frame(&sh, s, &out, key, command, approval).await,
             (ClientMsg::GetOrder { key, order_id }, Some(_)) => {
                 let order = sh.engine.order(&order_id).ok().flatten();
-                out.msg(&ServerMsg::Order { key, order });
+                out.msg(&ServerMsg::Order { key, order }).await;
             }
             (ClientMsg::GetJob { key, job }, Some(_)) => {
                 let job = sh.engine.job(job).ok().flatten();
-                out.msg(&ServerMsg::Job { key, job });
+                out.msg(&ServerMsg::Job { key, job }).await;
             }
         }
     }
@@ -338,10 +365,26 @@ async fn write_loop(
                 break;
             }
             m = rx.recv() => match m {
-                Some(o) => {
-                    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::text(o.text))).await {
+                Some(first) => {
+                    // Whatever else waits goes out with it, in one flush.
+                    let mut last = first.event;
+                    let mut batch = vec![first];
+                    while batch.len() < WRITE_BATCH {
+                        match rx.try_recv() {
+                            Ok(o) => batch.push(o),
+                            Err(_) => break,
+                        }
+                    }
+                    let write = async {
+                        for o in batch {
+                            last = o.event.or(last);
+                            sink.feed(Message::Text(o.text)).await?;
+                        }
+                        sink.flush().await
+                    };
+                    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
                         Ok(Ok(())) => {
-                            if let Some(id) = o.event {
+                            if let Some(id) = last {
                                 written.store(id, Ordering::Relaxed);
                             }
                         }
@@ -357,8 +400,74 @@ async fn write_loop(
 
 /// Sends the board (or the missed events), then every event, printer and
 /// feed change until the client goes or falls behind.
+/// Serializes each committed event once and passes it to every client's
+/// subscriber, without gaps: what the engine's broadcast skipped (this task
+/// lagged) or what came before the first event it saw is read from the log.
+async fn hub(
+    engine: EngineHandle,
+    frames: broadcast::Sender<EventFrame>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut events = engine.subscribe();
+    let mut last = engine.stats().borrow().last_event;
+    let publish = |ev: &Event| {
+        let _ = frames.send(EventFrame {
+            id: ev.id,
+            text: message::event_text(ev).into(),
+        });
+    };
+    loop {
+        let upto = tokio::select! {
+            r = events.recv() => match r {
+                Ok(ev) if ev.id <= last => continue,
+                Ok(ev) if ev.id == last + 1 => {
+                    publish(&ev);
+                    last = ev.id;
+                    continue;
+                }
+                Ok(ev) => Some(ev),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "local API: reading missed events from the log");
+                    None
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = stop.changed() => return,
+        };
+        // Fill the gap from the log, then the event that showed it.
+        loop {
+            let batch = match engine.events_after(last, 500) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "local API: cannot read the log");
+                    break;
+                }
+            };
+            let mut progressed = false;
+            for ev in &batch {
+                if upto.as_ref().is_some_and(|u| ev.id >= u.id) {
+                    break;
+                }
+                publish(ev);
+                last = ev.id;
+                progressed = true;
+            }
+            let reached = upto.as_ref().is_some_and(|u| last + 1 >= u.id);
+            if !progressed || reached || batch.len() < 500 {
+                break;
+            }
+        }
+        if let Some(ev) = upto {
+            if ev.id > last {
+                publish(&ev);
+                last = ev.id;
+            }
+        }
+    }
+}
+
 async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
-    let mut events = sh.engine.subscribe();
+    let mut events = sh.frames.subscribe();
     let mut feed = sh.status.feed.clone();
     let mut printers = sh.status.printers.clone();
     let now = sh.engine.stats().borrow().last_event;
@@ -377,7 +486,7 @@ async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
                 feed: feed.borrow_and_update().clone(),
                 recent,
             };
-            if !out.msg(&snap) {
+            if !out.msg(&snap).await {
                 return;
             }
             now
@@ -401,7 +510,7 @@ async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
             break;
         };
         for ev in &batch {
-            if !out.push(message::event_text(ev), Some(ev.id)) {
+            if !out.push(message::event_text(ev).into(), Some(ev.id)).await {
                 return;
             }
         }
@@ -413,7 +522,7 @@ async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
             printers: printers.borrow_and_update().clone(),
             feed: feed.borrow_and_update().clone(),
         };
-        if !out.msg(&caught) {
+        if !out.msg(&caught).await {
             return;
         }
     }
@@ -426,7 +535,7 @@ async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
                         continue;
                     }
                     last = ev.id;
-                    if !out.push(message::event_text(&ev), Some(ev.id)) {
+                    if !out.push(ev.text, Some(ev.id)).await {
                         return;
                     }
                 }
@@ -443,7 +552,7 @@ async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
             r = feed.changed(), if feed_open => match r {
                 Ok(()) => {
                     let f = feed.borrow_and_update().clone();
-                    if !out.msg(&ServerMsg::Feed { feed: f }) {
+                    if !out.msg(&ServerMsg::Feed { feed: f }).await {
                         return;
                     }
                 }
@@ -452,7 +561,7 @@ async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
             r = printers.changed(), if printers_open => match r {
                 Ok(()) => {
                     let p = printers.borrow_and_update().clone();
-                    if !out.msg(&ServerMsg::Printers { printers: p }) {
+                    if !out.msg(&ServerMsg::Printers { printers: p }).await {
                         return;
                     }
                 }
@@ -495,7 +604,8 @@ async fn command_frame(
             key,
             d.code(),
             d.to_string(),
-        )));
+        )))
+        .await;
         return;
     }
     if access::is_staff_change(&command) {
@@ -505,7 +615,8 @@ async fn command_frame(
         };
         out.msg(&ServerMsg::Result(
             res.unwrap_or_else(|r| r.into_result(key)),
-        ));
+        ))
+        .await;
         return;
     }
     if let Command::SignIn { staff_id, .. } = &command {
@@ -517,7 +628,7 @@ async fn command_frame(
             r.staff = staff_of(&sh.engine, &id);
             session.staff = Some(id);
         }
-        out.msg(&ServerMsg::Result(r));
+        out.msg(&ServerMsg::Result(r)).await;
         return;
     }
     // Submitted in order now; answered whenever the engine is done, so one
@@ -526,7 +637,8 @@ async fn command_frame(
     let out = out.clone();
     tokio::spawn(async move {
         let res = pending.await.unwrap_or(Err(EngineError::Stopped));
-        out.msg(&ServerMsg::Result(CommandResult::from_engine(key, res)));
+        out.msg(&ServerMsg::Result(CommandResult::from_engine(key, res)))
+            .await;
     });
 }
 
