@@ -209,7 +209,7 @@ async fn kitchen_client(
             sent_at.insert(key.clone(), Instant::now());
             c.send(&ClientMsg::Command {
                 key,
-                command: cmd(sent),
+                command: Box::new(cmd(sent)),
                 approval: None,
             })
             .await

@@ -173,7 +173,7 @@ impl ApiClient {
     ) -> Result<CommandResult, ApiError> {
         self.send(&ClientMsg::Command {
             key: key.to_string(),
-            command,
+            command: Box::new(command),
             approval,
         })
         .await?;
@@ -393,7 +393,7 @@ impl Remote {
         let sign_in = matches!(command, Command::SignIn { .. });
         let text = serde_json::to_string(&ClientMsg::Command {
             key: key.clone(),
-            command,
+            command: Box::new(command),
             approval: None,
         })
         .expect("client frames always serialize to JSON");

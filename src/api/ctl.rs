@@ -86,7 +86,7 @@ pub enum CtlCmd {
 #[derive(Debug)]
 enum End {
     Done,
-    Refused(CommandResult),
+    Refused(Box<CommandResult>),
     Usage(String),
     Unreachable(String),
 }
@@ -261,11 +261,11 @@ async fn get_order(c: &mut ApiClient, id: &str) -> Result<OrderState, End> {
     .await?;
     match c.reply(&k).await? {
         ServerMsg::Order { order: Some(o), .. } => Ok(o),
-        _ => Err(End::Refused(CommandResult::refused(
+        _ => Err(End::Refused(Box::new(CommandResult::refused(
             k,
             "unknown_order",
             format!("no order {id}: check the order id (ctl orders lists today's)"),
-        ))),
+        )))),
     }
 }
 
@@ -286,7 +286,7 @@ async fn sign_in(c: &mut ApiClient, staff: &StaffId) -> Result<(), End> {
     if r.ok {
         Ok(())
     } else {
-        Err(End::Refused(r))
+        Err(End::Refused(Box::new(r)))
     }
 }
 
@@ -294,7 +294,7 @@ async fn sign_in(c: &mut ApiClient, staff: &StaffId) -> Result<(), End> {
 async fn send(c: &mut ApiClient, json: bool, cmd: Command, done: String) -> Result<End, End> {
     let r = c.command(&key(), cmd, None).await?;
     if !r.ok {
-        return Ok(End::Refused(r));
+        return Ok(End::Refused(Box::new(r)));
     }
     if json {
         print_json(&serde_json::to_value(&r).unwrap_or_default());
@@ -328,7 +328,7 @@ async fn one(c: &mut ApiClient, args: &CtlArgs) -> Result<End, End> {
                 .into_iter()
                 .filter(|o| !*open || o.is_open())
                 .collect();
-            orders.sort_by(|a, b| a.order.placed_at.cmp(&b.order.placed_at));
+            orders.sort_by_key(|o| o.order.placed_at);
             if json {
                 let list: Vec<Value> = orders.iter().map(crate::export::order_json).collect();
                 print_json(&Value::Array(list));
@@ -434,13 +434,13 @@ async fn one(c: &mut ApiClient, args: &CtlArgs) -> Result<End, End> {
                         _ => None,
                     };
                     let Some(o) = found else {
-                        return Ok(End::Refused(CommandResult::refused(
+                        return Ok(End::Refused(Box::new(CommandResult::refused(
                             k,
                             "unknown_job",
                             format!(
                                 "no print job {n} for an order: check the job number on the ticket"
                             ),
-                        )));
+                        ))));
                     };
                     (o, Some(*n))
                 }

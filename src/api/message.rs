@@ -54,7 +54,7 @@ pub enum ClientMsg {
     /// same key is answered with the first result and changes nothing.
     Command {
         key: String,
-        command: Command,
+        command: Box<Command>,
         /// A manager's approval, needed for staff commands.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         approval: Option<Approval>,
@@ -237,9 +237,12 @@ mod tests {
         match m {
             ClientMsg::Command {
                 key,
-                command: Command::Settle { tenders, .. },
+                command,
                 approval,
             } => {
+                let Command::Settle { tenders, .. } = *command else {
+                    panic!("not a settle: {command:?}");
+                };
                 assert_eq!(key, "k1");
                 assert_eq!(tenders[0].amount.0, 5600);
                 assert!(approval.is_none());

@@ -211,6 +211,7 @@ impl Outbox {
 async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let token = sh.token.clone();
+    #[allow(clippy::result_large_err)] // the shape tungstenite's callback asks for
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let Some(want) = &token else { return Ok(resp) };
         let given = req
@@ -319,7 +320,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                     approval,
                 },
                 Some(s),
-            ) => command_frame(&sh, s, &out, key, command, approval).await,
+            ) => command_frame(&sh, s, &out, key, *command, approval).await,
             (ClientMsg::GetOrder { key, order_id }, Some(_)) => {
                 let order = sh.engine.order(&order_id).ok().flatten();
                 out.msg(&ServerMsg::Order { key, order }).await;
