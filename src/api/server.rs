@@ -5,7 +5,7 @@
 //! is told so (`dropped`, with the event id to resume after) and closed.
 
 use super::access::{self, Denied, Session};
-use super::message::{self, ClientMsg, CommandResult, ScreenRole, ServerMsg, StoreInfo, PROTOCOL};
+use super::message::{self, ClientMsg, CommandResult, ServerMsg, StoreInfo, PROTOCOL};
 use super::{same_token, ApiError, ApiOptions};
 use crate::domain::{Approval, Command, Event, Role, Staff, StaffId};
 use crate::engine::{EngineError, EngineHandle};
@@ -688,17 +688,4 @@ async fn staff_change(
     tracing::info!(approver = %approval.staff_id, command = access::command_name(&command), "staff change through the API");
     let res = engine.execute(engine_key(key), command).await;
     Ok(CommandResult::from_engine(key.to_string(), res))
-}
-
-/// For tests and benchmarks: the event frames a client would get.
-pub fn event_frame(ev: &Event) -> String {
-    message::event_text(ev)
-}
-
-/// A screen role as the staff role whose screens it shows at most.
-pub fn screen_cap(role: ScreenRole) -> Option<Role> {
-    match role {
-        ScreenRole::Kitchen => Some(Role::Kitchen),
-        ScreenRole::Cashier => None,
-    }
 }
