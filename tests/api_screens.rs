@@ -259,3 +259,59 @@ async fn a_retried_command_with_the_same_key_is_applied_once() {
         .expect("order");
     assert_eq!(st.tenders.len(), 1, "paid once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attached_screen_rides_out_a_console_restart() {
+    let mut console = Console::open(None).await;
+    let wall = console.remote(ScreenRole::Kitchen).await;
+    wall.execute(Command::SignIn {
+        staff_id: "21".into(),
+        pin: "2222".into(),
+    })
+    .await
+    .expect("the cook signs in");
+    let mut link = wall.connected();
+    console.stop_api().await;
+    tokio::time::timeout(Duration::from_secs(5), link.wait_for(|up| !*up))
+        .await
+        .expect("the screen notices within 5 s")
+        .expect("link watch");
+    // While the screen is cut off, A001 is bumped at the console itself.
+    let h = console.lunch.t.h();
+    h.execute(
+        None,
+        Command::Bump {
+            order_id: OrderId("WX-001".into()),
+            staff_id: "21".into(),
+            line: None,
+        },
+    )
+    .await
+    .expect("bumped at the console");
+    console.start_api_again().await;
+    tokio::time::timeout(Duration::from_secs(10), link.wait_for(|up| *up))
+        .await
+        .expect("the screen is back within 10 s")
+        .expect("link watch");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while wall
+        .order(&OrderId("WX-001".into()))
+        .map(|o| o.kitchen().as_str())
+        != Some("ready")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the missed bump reaches the screen"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Still signed in on the new connection: the cook bumps A004 from the wall.
+    let res = wall
+        .execute(Command::Bump {
+            order_id: OrderId("WX-004".into()),
+            staff_id: "21".into(),
+            line: None,
+        })
+        .await;
+    assert!(res.is_ok(), "{res:?}");
+}

@@ -40,8 +40,18 @@ impl Console {
     }
 
     pub async fn start_api(&mut self) {
+        self.start_api_on("127.0.0.1:0").await;
+    }
+
+    /// Starts the API again where it was (screens reconnect to the same URL).
+    pub async fn start_api_again(&mut self) {
+        let addr = self.url.trim_start_matches("ws://").to_string();
+        self.start_api_on(&addr).await;
+    }
+
+    async fn start_api_on(&mut self, listen: &str) {
         let opts = ApiOptions {
-            listen: "127.0.0.1:0".parse().expect("an address"),
+            listen: listen.parse().expect("an address"),
             token: self.token.clone(),
             queue: passline::api::CLIENT_QUEUE,
         };
