@@ -10,7 +10,7 @@ use api_support::Console;
 use passline::api::client::ApiClient;
 use passline::api::message::ServerMsg;
 use passline::api::{ApiError, ApiOptions, ApiServer, ApiStatus, ScreenRole};
-use passline::domain::{Approval, Command, EventBody, Role};
+use passline::domain::{Approval, Command, EventBody, Order, PlatformEvent, Role};
 use tokio::sync::watch;
 
 fn sign_in(id: &str, pin: &str) -> Command {
@@ -251,4 +251,111 @@ async fn a_reconnecting_screen_catches_up_from_its_last_event() {
     assert!(missed
         .iter()
         .any(|e| matches!(&e.body, EventBody::Bumped { order_id, .. } if order_id.0 == "WX-001")));
+}
+
+/// A big order (40 dishes): its event frame is about 5 KiB, so 3000 of them
+/// (15 MiB) overflow what loopback's socket buffers hold (at most 4 MiB
+/// sent + 6 MiB received by default).
+fn big_order(n: u64) -> PlatformEvent {
+    let items: Vec<serde_json::Value> = (1..=40)
+        .map(|line| {
+            serde_json::json!({"line": line, "sku": format!("D{line}"), "name": "宫保鸡丁加米饭套餐",
+                "qty": 1, "unit_price": 100, "station": "hot", "modifiers": ["少辣", "不要花生"],
+                "note": "请分开装, 一份不要葱"})
+        })
+        .collect();
+    let order: Order = serde_json::from_value(serde_json::json!({
+        "id": format!("WX-BIG-{n:05}"), "pickup_no": format!("B{n:03}"), "table": null,
+        "channel": "wechat_mini", "dining": "takeaway", "placed_at": "2026-11-25T12:15:00+08:00",
+        "currency": "CNY", "amount_due": 4000, "note": "", "items": items
+    }))
+    .expect("a valid order");
+    PlatformEvent::OrderPlaced { order }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_that_stops_reading_is_dropped_and_catches_up_later() {
+    let mut console = Console::open(None).await;
+    console.queue = 8;
+    console.stop_api().await;
+    console.start_api().await;
+    let mut stuck = console.client(ScreenRole::Kitchen, true).await;
+    let ServerMsg::Snapshot { last_event, .. } = stuck.next().await.expect("snapshot") else {
+        panic!("snapshot first");
+    };
+    let mut healthy = console.client(ScreenRole::Kitchen, true).await;
+    let total = 3000u64;
+    let healthy_reads = tokio::spawn(async move {
+        let mut n = 0u64;
+        while n < total {
+            match healthy.next().await.expect("the healthy screen stays") {
+                ServerMsg::Event { .. } => n += 1,
+                ServerMsg::Dropped { message, .. } => {
+                    panic!("the healthy screen was dropped: {message}")
+                }
+                _ => {}
+            }
+        }
+        n
+    });
+    // The platform sends a burst while the stuck screen reads nothing.
+    let h = console.lunch.t.h();
+    let started = std::time::Instant::now();
+    let base = h.cursor().expect("the feed cursor");
+    let mut waits = Vec::new();
+    for n in 0..total {
+        waits.push(h.submit(
+            None,
+            Command::Platform {
+                seq: base + 1 + n,
+                event: big_order(n),
+            },
+        ));
+    }
+    for w in waits {
+        w.await.expect("answered").expect("committed");
+    }
+    let committing = started.elapsed();
+    let got = tokio::time::timeout(std::time::Duration::from_secs(30), healthy_reads)
+        .await
+        .expect("the healthy screen gets every event within 30 s")
+        .expect("reader");
+    assert_eq!(got, total);
+    // Now the stuck screen reads: some events, then it finds itself closed.
+    let mut seen = last_event;
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match stuck.next().await {
+                Ok(ServerMsg::Event { event }) => seen = event.id,
+                Ok(ServerMsg::Dropped { reason, .. }) => return Some(reason),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    })
+    .await
+    .expect("the stuck screen is closed, not kept waiting");
+    println!(
+        "burst committed in {committing:?}; stuck screen ended with {ended:?} after event {seen}"
+    );
+    let end = h.stats().borrow().last_event;
+    assert!(seen < end, "it was dropped before the end of the burst");
+    // Reconnecting, it catches up from the last event it saw.
+    let mut back = ApiClient::connect(&console.url, None, ScreenRole::Kitchen, true, Some(seen))
+        .await
+        .expect("reconnects");
+    let mut next = seen;
+    loop {
+        match back.next().await.expect("frames") {
+            ServerMsg::Event { event } => {
+                assert_eq!(event.id, next + 1, "no gap");
+                next = event.id;
+            }
+            ServerMsg::CaughtUp { last_event, .. } => {
+                assert_eq!(last_event, end);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }

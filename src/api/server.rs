@@ -245,7 +245,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     let (tx, rx) = mpsc::channel(sh.queue);
     let (drop_tx, drop_rx) = mpsc::channel(1);
     let written = Arc::new(AtomicU64::new(0));
-    let writer = tokio::spawn(write_loop(sink, rx, drop_rx, written.clone()));
+    let mut writer = tokio::spawn(write_loop(sink, rx, drop_rx, written.clone()));
+    let mut writer_done = false;
     let out = Outbox { tx, drop: drop_tx };
     let mut session: Option<Session> = None;
     let mut subscriber: Option<tokio::task::JoinHandle<()>> = None;
@@ -254,6 +255,11 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     loop {
         let frame = tokio::select! {
             f = read.next() => f,
+            // Dropped (too slow, behind) or the socket failed: close.
+            _ = &mut writer => {
+                writer_done = true;
+                break;
+            }
             _ = stop.changed() => {
                 out.bye("stopping", "the console is stopping: reconnect when it is back".into());
                 break;
@@ -335,7 +341,9 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
         s.abort();
     }
     drop(out);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    if !writer_done {
+        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    }
     tracing::info!(%peer, "local API: client gone");
 }
 

@@ -17,6 +17,8 @@ pub struct Console {
     pub server: Option<ApiServer>,
     pub url: String,
     pub token: Option<String>,
+    /// Frames waiting per client before it counts as slow.
+    pub queue: usize,
     pub feed: watch::Sender<FeedStatus>,
     pub printers: watch::Sender<SpoolStatus>,
 }
@@ -32,6 +34,7 @@ impl Console {
             server: None,
             url: String::new(),
             token: token.map(str::to_string),
+            queue: passline::api::CLIENT_QUEUE,
             feed,
             printers,
         };
@@ -53,7 +56,7 @@ impl Console {
         let opts = ApiOptions {
             listen: listen.parse().expect("an address"),
             token: self.token.clone(),
-            queue: passline::api::CLIENT_QUEUE,
+            queue: self.queue,
         };
         let status = ApiStatus {
             feed: self.feed.subscribe(),
