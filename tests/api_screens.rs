@@ -113,6 +113,22 @@ async fn a_settlement_at_the_desk_reaches_the_kitchen_wall_and_ctl_at_once() {
         a.board().get(&wx002()).map(|o| o.change()) == Some(Fen(6000))
     })
     .await;
+    // The wall keeps the log's tail for its log screen: the engine's log, in order.
+    let tail: Vec<u64> = wall_remote
+        .events_after(0, 10_000)
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    let log: Vec<u64> = console
+        .lunch
+        .t
+        .h()
+        .events_after(0, 10_000)
+        .expect("the log")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(tail, log);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -356,12 +356,12 @@ impl Remote {
     pub fn last_event(&self) -> u64 {
         self.sh.last_event.load(Ordering::Acquire)
     }
-    /// The events after `after` that this screen has kept (the log's tail).
+    /// The events after `after` that this screen has kept (the log's
+    /// tail), oldest first, at most `limit`.
     pub fn events_after(&self, after: u64, limit: usize) -> Vec<Event> {
         let m = self.sh.mirror.read().unwrap_or_else(|e| e.into_inner());
         m.recent
             .iter()
-            .rev()
             .filter(|e| e.id > after)
             .take(limit)
             .cloned()
