@@ -292,6 +292,27 @@ async fn an_attached_screen_rides_out_a_console_restart() {
         .await
         .expect("the screen notices within 5 s")
         .expect("link watch");
+    // The screen says so above everything (as the terminal loop does on the link watch).
+    let source = passline::tui::source::Source::from(wall.clone());
+    let mut app = passline::tui::App::new(
+        source.clone(),
+        wall.feed().borrow().clone(),
+        wall.printers().borrow().clone(),
+        console.lunch.options(passline::config::Language::En),
+        Some(console.lunch.staff("21")),
+        None,
+    );
+    app.handle(passline::tui::Message::Link(Some(
+        source.link_lost_text(false),
+    )))
+    .await;
+    let shown = tui_fixture::draw(&app, 120, 30);
+    assert!(
+        shown.contains("lost the console at ws://127.0.0.1:"),
+        "{shown}"
+    );
+    app.handle(passline::tui::Message::Link(None)).await;
+    assert!(!tui_fixture::draw(&app, 120, 30).contains("lost the console"));
     // While the screen is cut off, A001 is bumped at the console itself.
     let h = console.lunch.t.h();
     h.execute(

@@ -159,6 +159,8 @@ pub struct LogLine {
 #[derive(Debug, Clone)]
 pub enum Message {
     Quit,
+    /// An attached screen lost its console (`Some`: what to show) or has it again.
+    Link(Option<String>),
     SignOut,
     Show(Screen),
     NextScreen,
@@ -253,6 +255,9 @@ pub struct App {
     pub(crate) today: String,
     pub(crate) note: Option<Note>,
     pub(crate) banner: Option<String>,
+    /// Set while an attached screen cannot reach its console: shown above
+    /// everything, since what is on screen may be stale.
+    pub(crate) link_lost: Option<String>,
     pub(crate) quit: bool,
 }
 
@@ -305,6 +310,7 @@ impl App {
             today,
             note,
             banner,
+            link_lost: None,
             quit: false,
         };
         app.backfill_log();
@@ -410,6 +416,10 @@ impl App {
         let eff = match msg {
             Message::Quit => {
                 self.quit = true;
+                None
+            }
+            Message::Link(lost) => {
+                self.link_lost = lost;
                 None
             }
             Message::Engine(ev) => {

@@ -101,6 +101,27 @@ impl Source {
         }
     }
 
+    /// An attached screen's link to its console (true while up).
+    pub fn link(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        match self {
+            Source::Local(_) => None,
+            Source::Remote(r) => Some(r.connected()),
+        }
+    }
+
+    /// What an attached screen shows while its console cannot be reached.
+    pub fn link_lost_text(&self, chinese: bool) -> String {
+        let url = match self {
+            Source::Remote(r) => r.url().to_string(),
+            Source::Local(_) => String::new(),
+        };
+        if chinese {
+            format!("连不上主机 {url}: 正在重连, 屏幕上的单可能不是最新的")
+        } else {
+            format!("lost the console at {url}: reconnecting, orders on screen may be out of date")
+        }
+    }
+
     pub async fn execute(&self, cmd: Command) -> Result<Committed, EngineError> {
         match self {
             Source::Local(h) => h.execute(None, cmd).await,
