@@ -114,11 +114,6 @@ async fn a_settlement_at_the_desk_reaches_the_kitchen_wall_and_ctl_at_once() {
     })
     .await;
     // The wall keeps the log's tail for its log screen: the engine's log, in order.
-    let tail: Vec<u64> = wall_remote
-        .events_after(0, 10_000)
-        .iter()
-        .map(|e| e.id)
-        .collect();
     let log: Vec<u64> = console
         .lunch
         .t
@@ -128,7 +123,22 @@ async fn a_settlement_at_the_desk_reaches_the_kitchen_wall_and_ctl_at_once() {
         .iter()
         .map(|e| e.id)
         .collect();
-    assert_eq!(tail, log);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let tail: Vec<u64> = wall_remote
+            .events_after(0, 10_000)
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        if tail == log {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the wall's log {tail:?} vs {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
