@@ -20,9 +20,12 @@
 //!   lines for 58/80 mm paper; JSON and CSV export.
 //! - `cli`: the commands that work on the store directly.
 //! - `logging`: tracing to a file, never to the terminal.
+//! - `api`: the local WebSocket API for second screens (`attach`) and
+//!   `ctl`; `serve` runs the engine and the API with no screen.
 //! - `tui`: the console on the terminal: sign-in, kitchen rail, cashier,
 //!   alerts, log; state + messages + views, talking only to the engine handle.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod console;

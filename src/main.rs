@@ -35,8 +35,26 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },
-    /// Run the console: sign-in, kitchen rail, cashier, alerts and log.
+    /// Run the console: sign-in, kitchen rail, cashier, alerts and log
+    /// (and the local API for second screens and `ctl`).
     Run,
+    /// Run the engine and the local API with no screen (for systemd).
+    Serve,
+    /// Show the console's screens on this terminal, fed by a running console.
+    Attach {
+        /// The console's API, like ws://192.168.1.10:7878
+        #[arg(long, value_name = "ws://HOST:PORT")]
+        url: String,
+        /// What this screen is for: kitchen (the rail) or cashier.
+        #[arg(long, value_parser = ["kitchen", "cashier"])]
+        role: String,
+        /// The API token (else $PASSLINE_TOKEN, else [api] token / token_file).
+        #[arg(long, env = "PASSLINE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// One command to the running console through its API (exit 0 done,
+    /// 1 refused, 2 usage, 3 console unreachable).
+    Ctl(passline::api::ctl::CtlArgs),
     /// Check the config file and say what to fix.
     Config {
         #[command(subcommand)]
@@ -203,6 +221,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        Cmd::Serve => passline::api::serve::serve_console(config),
+        Cmd::Attach { url, role, token } => {
+            let role = passline::api::ScreenRole::parse(&role)
+                .unwrap_or(passline::api::ScreenRole::Kitchen);
+            passline::api::serve::attach_console(config, &url, role, token.as_deref())
+        }
+        Cmd::Ctl(args) => return passline::api::ctl::run(config, args),
         Cmd::Config {
             what: ConfigCmd::Check,
         } => cli::config_check(config),

@@ -40,6 +40,10 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("the engine has stopped")]
     Stopped,
+    /// From a console reached over the local API: its refusal of a command
+    /// (not the engine's), or the link to it failing; the text says what to do.
+    #[error("{0}")]
+    Remote(String),
 }
 
 impl From<sled::Error> for EngineError {

@@ -5,6 +5,7 @@
 //! through `finish`. Drawing (`view`) only reads.
 
 use super::alerts::{self, Alert, AlertKey};
+use super::source::Source;
 use super::text::{self, Words};
 use super::theme::Theme;
 use crate::config::{Language, UiSection};
@@ -12,7 +13,7 @@ use crate::domain::{
     Approval, Command, Event, EventBody, Fen, Kitchen, Method, OrderId, OrderState, PaymentSummary,
     Refusal, Role, Staff, StaffId, TenderInput,
 };
-use crate::engine::{clock::business_date, Board, Clock, Committed, EngineError, EngineHandle};
+use crate::engine::{clock::business_date, Board, Clock, Committed, EngineError};
 use crate::feed::status::FeedStatus;
 use crate::print::status::SpoolStatus;
 use crate::report::ZReport;
@@ -254,6 +255,8 @@ pub struct LogLine {
 #[derive(Debug, Clone)]
 pub enum Message {
     Quit,
+    /// An attached screen lost its console (`Some`: what to show) or has it again.
+    Link(Option<String>),
     SignOut,
     Show(Screen),
     NextScreen,
@@ -335,7 +338,7 @@ pub enum Pending {
 }
 
 pub struct App {
-    pub(crate) engine: EngineHandle,
+    pub(crate) source: Source,
     pub(crate) events: broadcast::Receiver<Arc<Event>>,
     pub(crate) opts: UiOptions,
     pub(crate) words: &'static Words,
@@ -363,6 +366,9 @@ pub struct App {
     pub(crate) today: String,
     pub(crate) note: Option<Note>,
     pub(crate) banner: Option<String>,
+    /// Set while an attached screen cannot reach its console: shown above
+    /// everything, since what is on screen may be stale.
+    pub(crate) link_lost: Option<String>,
     pub(crate) quit: bool,
     /// The spool as last read (newest first) for the printers screen.
     pub(crate) jobs: Vec<crate::store::JobRecord>,
@@ -371,26 +377,28 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the app on a running engine. `signed_in` skips the sign-in
-    /// prompt (the demo); `banner` is a line shown above every screen.
+    /// Builds the app on a running engine (or a console reached over the
+    /// API). `signed_in` skips the sign-in prompt (the demo); `banner` is a
+    /// line shown above every screen.
     pub fn new(
-        engine: EngineHandle,
+        source: impl Into<Source>,
         feed: FeedStatus,
         printers: SpoolStatus,
         opts: UiOptions,
         signed_in: Option<Staff>,
         banner: Option<String>,
     ) -> App {
-        let events = engine.subscribe();
-        let board = engine.board();
+        let source = source.into();
+        let events = source.subscribe();
+        let board = source.board();
         let words = text::words(opts.language);
-        let today = business_date(&opts.clock.now(), engine.config().tz);
+        let today = business_date(&opts.clock.now(), source.tz());
         let note = opts.theme_problem.clone().map(Note::Refused);
         let mut app = App {
             jobs: Vec::new(),
             jobs_selected: 0,
             jobs_read_at: None,
-            engine,
+            source,
             events,
             opts,
             words,
@@ -422,6 +430,7 @@ impl App {
             today,
             note,
             banner,
+            link_lost: None,
             quit: false,
         };
         app.backfill_log();
@@ -472,16 +481,25 @@ impl App {
 
     /// The screens the signed-in role may use, in Tab order.
     pub fn screens(&self) -> &'static [Screen] {
-        match self.staff.as_ref().map(|s| s.role) {
-            None => &[Screen::SignIn],
-            Some(Role::Kitchen) => &[Screen::Rail, Screen::Printers],
-            Some(Role::Cashier) => &[
+        let role = self.staff.as_ref().map(|s| match self.source.screen_cap() {
+            Some(Role::Kitchen) => Role::Kitchen,
+            _ => s.role,
+        });
+        // The spool, its preview and the shift report live in the console's
+        // process: an attached screen (`attach`) does not offer them.
+        let local = self.source.local().is_some();
+        match (role, local) {
+            (None, _) => &[Screen::SignIn],
+            (Some(Role::Kitchen), true) => &[Screen::Rail, Screen::Printers],
+            (Some(Role::Kitchen), false) => &[Screen::Rail],
+            (Some(Role::Cashier), true) => &[
                 Screen::Cashier,
                 Screen::Rail,
                 Screen::Alerts,
                 Screen::Printers,
             ],
-            Some(Role::Manager) => &[
+            (Some(Role::Cashier), false) => &[Screen::Cashier, Screen::Rail, Screen::Alerts],
+            (Some(Role::Manager), true) => &[
                 Screen::Cashier,
                 Screen::Rail,
                 Screen::Alerts,
@@ -489,6 +507,9 @@ impl App {
                 Screen::Printers,
                 Screen::Report,
             ],
+            (Some(Role::Manager), false) => {
+                &[Screen::Cashier, Screen::Rail, Screen::Alerts, Screen::Log]
+            }
         }
     }
 
@@ -503,12 +524,12 @@ impl App {
         }
         if let Some(eff) = self.update(msg) {
             let closing = matches!(eff.pending, Pending::Shift(ShiftAction::Close));
-            let mut res = self.engine.execute(None, eff.cmd).await;
+            let mut res = self.source.execute(eff.cmd).await;
             for cmd in eff.then {
                 if res.is_err() {
                     break;
                 }
-                res = self.engine.execute(None, cmd).await;
+                res = self.source.execute(cmd).await;
             }
             let closed = closing && res.is_ok();
             self.finish(eff.pending, res);
@@ -548,7 +569,7 @@ impl App {
         if fresh && !now {
             return;
         }
-        if let Ok(mut jobs) = self.engine.jobs() {
+        if let Some(Ok(mut jobs)) = self.source.local().map(|h| h.jobs()) {
             jobs.reverse();
             jobs.truncate(200);
             self.jobs = jobs;
@@ -559,9 +580,9 @@ impl App {
 
     /// Subscribes again and rereads the engine's board (after `Lagged`, or a new day).
     pub fn rebuild(&mut self) {
-        self.events = self.engine.subscribe();
-        self.board = self.engine.board();
-        self.today = business_date(&self.now(), self.engine.config().tz);
+        self.events = self.source.subscribe();
+        self.board = self.source.board();
+        self.today = business_date(&self.now(), self.source.tz());
     }
 
     // ----- update -----
@@ -570,6 +591,10 @@ impl App {
         let eff = match msg {
             Message::Quit => {
                 self.quit = true;
+                None
+            }
+            Message::Link(lost) => {
+                self.link_lost = lost;
                 None
             }
             Message::Engine(ev) => {
@@ -589,7 +614,7 @@ impl App {
                 None
             }
             Message::Tick => {
-                let today = business_date(&self.now(), self.engine.config().tz);
+                let today = business_date(&self.now(), self.source.tz());
                 if today != self.today {
                     self.rebuild();
                     self.codes_today.clear();
@@ -1143,7 +1168,7 @@ impl App {
             Some(Fen::parse_yuan(&d.input).ok()?)
         };
         if d.method == Method::Cash {
-            let rounded = self.engine.config().rules.cash_rounding.apply(left);
+            let rounded = self.source.cash_rounding().apply(left);
             let tendered = typed.unwrap_or(rounded);
             let amount = if tendered >= rounded {
                 rounded
@@ -1516,7 +1541,15 @@ impl App {
     /// closed shift.
     pub fn load_report(&mut self) {
         use crate::report::ReportError;
-        self.report = Some(self.engine.shift_report().map_err(|e| match e {
+        let Some(engine) = self.source.local() else {
+            self.report = Some(Err(if self.words.chinese {
+                "报表只在主机上看: 请在收银主机上按 F6".into()
+            } else {
+                "reports are read on the main console: press F6 there".into()
+            }));
+            return;
+        };
+        self.report = Some(engine.shift_report().map_err(|e| match e {
             ReportError::NoClosedShift | ReportError::NoOpenShift => self.words.no_shift.into(),
             e if self.words.chinese => format!("报表出错: {e}"),
             e => e.to_string(),
@@ -1563,17 +1596,18 @@ impl App {
         let Some(Ok(r)) = &self.report else {
             return;
         };
-        let Some(printer) = self.engine.config().routes.receipt_printer() else {
+        let Some(engine) = self.source.local().cloned() else {
+            return;
+        };
+        let Some(printer) = engine.config().routes.receipt_printer() else {
             self.note = Some(Note::Refused(w.no_receipt_printer.into()));
             return;
         };
         let doc = crate::report::layout::print_doc(r, 32);
-        self.note = Some(
-            match self.engine.spool_add(printer.to_string(), doc).await {
-                Ok(_) => Note::Done(w.report_printed.into()),
-                Err(e) => Note::Refused(error_text(w, &e)),
-            },
-        );
+        self.note = Some(match engine.spool_add(printer.to_string(), doc).await {
+            Ok(_) => Note::Done(w.report_printed.into()),
+            Err(e) => Note::Refused(error_text(w, &e)),
+        });
     }
 
     fn jump_to(&mut self, key: &AlertKey) {
@@ -1654,11 +1688,10 @@ impl App {
     }
 
     fn backfill_log(&mut self) {
-        let last = self.engine.stats().borrow().last_event;
+        let last = self.source.last_event();
         let events = self
-            .engine
-            .events_after(last.saturating_sub(LOG_BACKFILL), LOG_BACKFILL as usize)
-            .unwrap_or_default();
+            .source
+            .events_after(last.saturating_sub(LOG_BACKFILL), LOG_BACKFILL as usize);
         for ev in &events {
             if let EventBody::FrameQuarantined {
                 quarantine_id,
@@ -1666,7 +1699,7 @@ impl App {
                 ..
             } = &ev.body
             {
-                if business_date(&ev.at, self.engine.config().tz) == self.today {
+                if business_date(&ev.at, self.source.tz()) == self.today {
                     self.quarantined
                         .insert(*quarantine_id, (ev.at, error.clone()));
                 }
@@ -1688,7 +1721,7 @@ impl App {
                 detail = update.trade_state.as_str().to_string();
                 if let Some(code) = update.error_code.as_deref().filter(|c| !c.is_empty()) {
                     detail = format!("{detail} {code}");
-                    if business_date(&ev.at, self.engine.config().tz) == self.today {
+                    if business_date(&ev.at, self.source.tz()) == self.today {
                         *self.codes_today.entry(code.to_string()).or_default() += 1;
                     }
                 }
@@ -1738,7 +1771,7 @@ impl App {
                             Some(st)
                         }
                         // An order from an earlier day: read it as committed.
-                        _ => self.engine.order(id).ok().flatten(),
+                        _ => self.source.order(id),
                     };
                     if let Some(st) = fresh {
                         self.board.insert(id.clone(), st);
@@ -1771,12 +1804,7 @@ impl App {
         let w = self.words;
         match (pending, res) {
             (Pending::SignIn(id), Ok(_)) => {
-                let staff = self
-                    .engine
-                    .staff()
-                    .ok()
-                    .and_then(|list| list.into_iter().find(|r| r.staff.id == id))
-                    .map(|r| r.staff);
+                let staff = self.source.staff_member(&id);
                 match staff {
                     Some(s) => {
                         self.note = Some(Note::Done(format!("{} {}", w.welcome, s.name)));

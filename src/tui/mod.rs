@@ -11,6 +11,8 @@
 //! - `text`: the words in 简体中文 and English.
 //! - `theme`: colour themes from `themes/*.toml`.
 //! - `width`: text measured in terminal columns (CJK is two wide).
+//! - `source`: where the data comes from: the engine here (`run`) or a
+//!   console over the local API (`attach`).
 //! - `term`: the terminal loop: keys, engine events, status watches and a
 //!   1 s tick in one `select!`; a frame only when something changed, at most
 //!   one per 10 ms; the terminal restored on exit, panic, SIGTERM and SIGHUP.
@@ -18,6 +20,7 @@
 pub mod alerts;
 pub mod app;
 pub mod keys;
+pub mod source;
 pub mod term;
 pub mod text;
 pub mod theme;
@@ -70,7 +73,8 @@ pub async fn run_with(
 }
 
 /// The whole of `passline run`, from the config file to the last frame: the
-/// engine, the feed client and the printer spool, then the screen.
+/// engine, the feed client, the printer spool and the local API (second
+/// screens, `ctl`), then the screen.
 pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     let cfg = crate::cli::load_config(flag)?;
     let log_dir = cfg
@@ -79,22 +83,41 @@ pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| cfg.store.data_dir.join("logs"));
     let _log = crate::logging::init(&log_dir, &cfg.log.level);
+    // Refused before anything starts: a listen address off the loopback
+    // without a token would let anyone on the network take money.
+    crate::api::ApiOptions::from_config(&cfg.api)?;
     let engine = crate::cli::start_engine(&cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let res = rt.block_on(async {
+    let res: anyhow::Result<()> = rt.block_on(async {
         let console = crate::console::Console::start(&cfg, engine)?;
+        let handle = console.engine.handle();
+        let api = match crate::api::serve::start_api(
+            &cfg,
+            handle.clone(),
+            console.feed.clone(),
+            console.printers.clone(),
+        )
+        .await
+        {
+            Ok(api) => api,
+            Err(e) => {
+                console.stop().await;
+                return Err(e.into());
+            }
+        };
         let res = run_with(
             &cfg,
-            console.engine.handle(),
+            handle,
             console.feed.clone(),
             console.printers.clone(),
             &console.profiles,
         )
         .await;
+        api.stop().await;
         console.stop().await;
         res
     });

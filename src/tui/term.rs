@@ -6,8 +6,8 @@
 
 use super::app::{App, Message, UiOptions};
 use super::keys;
+use super::source::Source;
 use crate::domain::Staff;
-use crate::engine::EngineHandle;
 use crate::feed::status::FeedStatus;
 use crate::print::status::SpoolStatus;
 use crossterm::event::{Event as TermEvent, EventStream, KeyEvent};
@@ -39,6 +39,7 @@ enum Wake {
     Engine(Result<std::sync::Arc<crate::domain::Event>, broadcast::error::RecvError>),
     Feed(bool),
     Printers(bool),
+    Link(Option<bool>),
     Tick,
     Stop,
     Frame,
@@ -48,7 +49,7 @@ enum Wake {
 /// Runs the console until Ctrl-C, SIGTERM or SIGHUP. The demo calls this
 /// with a staff member already signed in and a banner line.
 pub async fn run_app(
-    engine: EngineHandle,
+    engine: impl Into<Source>,
     mut feed: watch::Receiver<FeedStatus>,
     mut printers: watch::Receiver<SpoolStatus>,
     ui: UiOptions,
@@ -59,7 +60,11 @@ pub async fn run_app(
     let mut hup_sig = signal(SignalKind::hangup())?;
     let f = feed.borrow_and_update().clone();
     let p = printers.borrow_and_update().clone();
-    let mut app = App::new(engine, f, p, ui, signed_in, banner);
+    let source: Source = engine.into();
+    let mut link = source.link();
+    let chinese = ui.language == crate::config::Language::Zh;
+    let lost_text = source.link_lost_text(chinese);
+    let mut app = App::new(source, f, p, ui, signed_in, banner);
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
     let mut keys = EventStream::new();
@@ -93,6 +98,9 @@ pub async fn run_app(
             ev = app.events.recv() => Wake::Engine(ev),
             r = feed.changed(), if feed_open => Wake::Feed(r.is_ok()),
             r = printers.changed(), if printers_open => Wake::Printers(r.is_ok()),
+            r = async { link.as_mut().expect("guarded by is_some").changed().await }, if link.is_some() => {
+                Wake::Link(r.ok().and_then(|()| link.as_mut().map(|l| *l.borrow_and_update())))
+            }
             _ = tick.tick() => Wake::Tick,
             _ = term_sig.recv() => Wake::Stop,
             _ = hup_sig.recv() => Wake::Stop,
@@ -121,6 +129,11 @@ pub async fn run_app(
             }
             Wake::Printers(false) => {
                 printers_open = false;
+                continue;
+            }
+            Wake::Link(Some(up)) => Message::Link((!up).then(|| lost_text.clone())),
+            Wake::Link(None) => {
+                link = None;
                 continue;
             }
             Wake::Tick => Message::Tick,

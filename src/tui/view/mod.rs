@@ -212,6 +212,13 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
 /// The newest alert for this role, or the caller's banner.
 fn banner_line(app: &App) -> Option<Line<'static>> {
     let (w, t) = (app.words, &app.opts.theme);
+    if let Some(lost) = &app.link_lost {
+        let style = Style::new()
+            .fg(t.alert_fg)
+            .bg(t.alert_bg)
+            .add_modifier(Modifier::BOLD);
+        return Some(Line::from(Span::styled(format!(" ! {lost} "), style)).style(style));
+    }
     if app.staff.is_some() {
         if let Some(a) = app.visible_alerts().last() {
             use super::alerts::AlertKey::*;

@@ -1,0 +1,148 @@
+//! `passline serve`: the engine and the local API with no screen (for
+//! systemd); the API half of `passline run`; and `passline attach`, the
+//! console's screens on another terminal fed through the API.
+//!
+//! `serve` takes the engine's handle and the two status watches and returns
+//! when SIGTERM or SIGINT arrives, after telling every client the console is
+//! stopping. Its caller owns the `Engine` and calls `Engine::shutdown` next,
+//! which flushes. The feed client and the printer spool plug in where
+//! `serve_console` builds the watches.
+
+use super::client::Remote;
+use super::server::{ApiServer, ApiStatus};
+use super::{ApiError, ApiOptions, ScreenRole};
+use crate::config::Config;
+use crate::engine::{EngineHandle, SystemClock};
+use crate::feed::status::FeedStatus;
+use crate::print::status::SpoolStatus;
+use anyhow::Context;
+use std::future::Future;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+
+/// Starts the API on `[api]` for this engine and these status watches.
+pub async fn start_api(
+    cfg: &Config,
+    engine: EngineHandle,
+    feed: watch::Receiver<FeedStatus>,
+    printers: watch::Receiver<SpoolStatus>,
+) -> Result<ApiServer, ApiError> {
+    let opts = ApiOptions::from_config(&cfg.api)?;
+    ApiServer::start(opts, engine, ApiStatus { feed, printers }, &cfg.store.name).await
+}
+
+/// Serves the API until SIGTERM or SIGINT.
+pub async fn serve(
+    cfg: &Config,
+    engine: EngineHandle,
+    feed: watch::Receiver<FeedStatus>,
+    printers: watch::Receiver<SpoolStatus>,
+) -> anyhow::Result<()> {
+    let mut term = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch for SIGINT")?;
+    serve_until(cfg, engine, feed, printers, async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = int.recv() => tracing::info!("SIGINT: stopping"),
+        }
+    })
+    .await
+}
+
+/// Serves the API until `stop` resolves (tests pass their own).
+pub async fn serve_until(
+    cfg: &Config,
+    engine: EngineHandle,
+    feed: watch::Receiver<FeedStatus>,
+    printers: watch::Receiver<SpoolStatus>,
+    stop: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let server = start_api(cfg, engine, feed, printers).await?;
+    tracing::info!(addr = %server.local_addr(), "serving");
+    stop.await;
+    server.stop().await;
+    Ok(())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn log_dir(cfg: &Config) -> std::path::PathBuf {
+    cfg.log
+        .dir
+        .clone()
+        .unwrap_or_else(|| cfg.store.data_dir.join("logs"))
+}
+
+/// The whole of `passline serve`.
+pub fn serve_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let cfg = crate::cli::load_config(flag)?;
+    ApiOptions::from_config(&cfg.api)?;
+    let _log = crate::logging::init(&log_dir(&cfg), &cfg.log.level);
+    let engine = crate::cli::start_engine(&cfg)?;
+    let (_feed_tx, feed_rx) = watch::channel(FeedStatus::default());
+    let (_spool_tx, spool_rx) = watch::channel(crate::tui::printers_unknown(&cfg));
+    let rt = runtime()?;
+    eprintln!(
+        "passline serve: store {} at {}, local API on ws://{} (stop with SIGTERM or Ctrl-C)",
+        cfg.store.name,
+        cfg.store.data_dir.display(),
+        cfg.api.listen
+    );
+    let res = rt.block_on(serve(&cfg, engine.handle(), feed_rx, spool_rx));
+    drop(rt);
+    engine.shutdown();
+    tracing::info!("serve stopped; the store is flushed");
+    eprintln!("passline serve: stopped, the store is flushed");
+    res.map(|()| ExitCode::SUCCESS)
+}
+
+/// The whole of `passline attach`: exit 3 when the console cannot be reached.
+pub fn attach_console(
+    flag: Option<&Path>,
+    url: &str,
+    role: ScreenRole,
+    token: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let cfg = crate::cli::load_config(flag)?;
+    let token = match token {
+        Some(t) => Some(t.to_string()),
+        None => super::read_token(cfg.api.token.as_deref(), cfg.api.token_file.as_deref())
+            .unwrap_or(None),
+    };
+    let _log = crate::logging::init(&log_dir(&cfg), &cfg.log.level);
+    let rt = runtime()?;
+    let res = rt.block_on(async {
+        let remote = match Remote::connect(url, token.as_deref(), role).await {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        let tz = remote.tz();
+        let ui = crate::tui::UiOptions::from_config(
+            &cfg.ui,
+            &remote.store().name,
+            Arc::new(SystemClock { tz }),
+        );
+        let (feed, printers) = (remote.feed(), remote.printers());
+        crate::tui::run_app(remote, feed, printers, ui, None, None)
+            .await
+            .context("the terminal failed: run passline in a real terminal (not a pipe)")
+            .map(Ok)
+    });
+    drop(rt);
+    match res? {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("passline attach: {e}");
+            Ok(ExitCode::from(3))
+        }
+    }
+}
