@@ -464,3 +464,85 @@ fn a_data_dir_that_cannot_be_used_says_what_to_do() {
         Ok(_) => panic!("opened a store inside a file"),
     }
 }
+
+#[test]
+fn a_manager_moves_a_dead_printers_queue_and_the_log_says_who() {
+    use passline::print::job::JobDoc;
+    use passline::print::route::{PrinterRoute, Routes};
+    use passline::store::JobState;
+    let routes = Routes {
+        printers: vec![
+            PrinterRoute {
+                name: "hot".into(),
+                stations: vec!["hot".into()],
+                receipts: false,
+                drawer: false,
+            },
+            PrinterRoute {
+                name: "counter".into(),
+                stations: vec![],
+                receipts: true,
+                drawer: true,
+            },
+        ],
+        receipt_on_settle: false,
+    };
+    let t = TestStore::with_routes(
+        Rules {
+            fire: FirePolicy::OnOrder,
+            cash_rounding: CashRounding::Fen,
+        },
+        routes,
+    );
+    t.demo_staff();
+    let h = t.h();
+    h.execute_blocking(
+        None,
+        Command::Platform {
+            seq: 1,
+            event: PlatformEvent::OrderPlaced {
+                order: order("O1", 5600),
+            },
+        },
+    )
+    .expect("placed and fired");
+    let move_to = |printer: &str, approver: &str, pin: &str| Command::MoveQueue {
+        staff_id: "01".into(),
+        from: "hot".into(),
+        to: printer.into(),
+        approval: approval(approver, pin),
+    };
+    assert_eq!(
+        refused(h.execute_blocking(None, move_to("counter", "01", "1234"))),
+        "forbidden"
+    );
+    assert_eq!(
+        refused(h.execute_blocking(None, move_to("nowhere", "90", "9090"))),
+        "unknown_printer"
+    );
+    let c = h
+        .execute_blocking(None, move_to("counter", "90", "9090"))
+        .expect("moved");
+    let moved = c.events.iter().find_map(|e| match &e.body {
+        EventBody::QueueMoved { approver, jobs, .. } => Some((approver.clone(), jobs.clone())),
+        _ => None,
+    });
+    let (approver, jobs) = moved.expect("a queue_moved event");
+    assert_eq!(approver.0, "90");
+    assert_eq!(jobs.len(), 1);
+    let all = h.jobs().expect("spool");
+    let old = all
+        .iter()
+        .find(|j| j.printer == "hot")
+        .expect("the old job");
+    assert_eq!(old.state, JobState::Moved);
+    let new = all.iter().find(|j| j.job == jobs[0]).expect("the new job");
+    assert_eq!(
+        (new.printer.as_str(), new.state),
+        ("counter", JobState::Queued)
+    );
+    assert!(
+        matches!(new.doc, JobDoc::Kitchen { .. }),
+        "nothing was sent yet: no duplicate mark"
+    );
+}

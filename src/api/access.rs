@@ -76,6 +76,7 @@ pub fn command_name(cmd: &Command) -> &'static str {
         Command::SetPin { .. } => "set_pin",
         Command::OpenShift { .. } => "open_shift",
         Command::CloseShift { .. } => "close_shift",
+        Command::MoveQueue { .. } => "move_queue",
     }
 }
 
@@ -102,6 +103,7 @@ pub fn check(session: &Session, cmd: &Command, has_approval: bool) -> Result<(),
         | Command::ResolveDoublePayment { .. }
         | Command::OpenShift { .. }
         | Command::CloseShift { .. }
+        | Command::MoveQueue { .. }
         | Command::AddStaff { .. }
         | Command::DisableStaff { .. }
         | Command::SetPin { .. }

@@ -76,6 +76,14 @@ pub enum CtlCmd {
         #[arg(long, value_name = "ID")]
         approver: String,
     },
+    /// Move a dead printer's waiting jobs to another printer (a manager
+    /// approves: --approver, PIN from $PASSLINE_APPROVER_PIN, else asked).
+    MoveQueue {
+        from: String,
+        to: String,
+        #[arg(long, value_name = "ID")]
+        approver: String,
+    },
     /// Printers and their queues.
     Printers,
     /// The platform feed's link.
@@ -476,6 +484,24 @@ async fn one(c: &mut ApiClient, args: &CtlArgs) -> Result<End, End> {
                 reason: reason.clone(),
             };
             send(c, json, cmd, format!("voided {id}")).await
+        }
+        CtlCmd::MoveQueue { from, to, approver } => {
+            let staff = staff_of(args)?;
+            sign_in(c, &staff).await?;
+            let pin = secret(
+                "PASSLINE_APPROVER_PIN",
+                &format!("manager {approver}'s PIN to approve: "),
+            )?;
+            let cmd = Command::MoveQueue {
+                staff_id: staff,
+                from: from.clone(),
+                to: to.clone(),
+                approval: Approval {
+                    staff_id: StaffId(approver.clone()),
+                    pin,
+                },
+            };
+            send(c, json, cmd, format!("{from}'s waiting jobs moved to {to}")).await
         }
         CtlCmd::Printers => {
             let ServerMsg::Snapshot { printers, .. } = snapshot(c).await? else {

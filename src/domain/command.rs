@@ -103,6 +103,13 @@ pub enum Command {
     DisableStaff {
         staff_id: StaffId,
     },
+    /// Moves every waiting job of a dead printer to another (a manager approves).
+    MoveQueue {
+        staff_id: StaffId,
+        from: String,
+        to: String,
+        approval: Approval,
+    },
     SetPin {
         staff_id: StaffId,
         pin: String,
@@ -142,6 +149,7 @@ impl Command {
             | Reprint { staff_id, .. }
             | SignIn { staff_id, .. }
             | OpenShift { staff_id, .. }
+            | MoveQueue { staff_id, .. }
             | CloseShift { staff_id, .. } => Some(staff_id),
             Platform { .. }
             | Quarantine { .. }
@@ -212,6 +220,8 @@ pub enum Refusal {
     NothingToRecheck { state: String },
     #[error("staff id {staff_id} already exists")]
     StaffExists { staff_id: String },
+    #[error("no printer named {name}: check `passline ctl printers`")]
+    UnknownPrinter { name: String },
     #[error("a reason is needed")]
     ReasonNeeded,
     #[error("the order was {what}: it cannot be changed")]

@@ -137,6 +137,14 @@ pub enum EventBody {
     StaffDisabled {
         staff_id: StaffId,
     },
+    /// A manager moved a printer's waiting jobs to another printer.
+    QueueMoved {
+        from: String,
+        to: String,
+        approver: StaffId,
+        /// The new job numbers on `to`.
+        jobs: Vec<u64>,
+    },
     PinChanged {
         staff_id: StaffId,
     },
@@ -199,6 +207,7 @@ impl EventBody {
             | ReportAcked { .. }
             | StaffAdded { .. }
             | StaffDisabled { .. }
+            | QueueMoved { .. }
             | PinChanged { .. }
             | PinRejected { .. }
             | ShiftOpened { .. }
@@ -229,6 +238,7 @@ impl EventBody {
             ReportAcked { .. } => "report_acked",
             StaffAdded { .. } => "staff_added",
             StaffDisabled { .. } => "staff_disabled",
+            QueueMoved { .. } => "queue_moved",
             PinChanged { .. } => "pin_changed",
             PinRejected { .. } => "pin_rejected",
             ShiftOpened { .. } => "shift_opened",

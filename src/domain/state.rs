@@ -429,6 +429,7 @@ impl OrderState {
             | ReportAcked { .. }
             | StaffAdded { .. }
             | StaffDisabled { .. }
+            | QueueMoved { .. }
             | PinChanged { .. }
             | PinRejected { .. }
             | ShiftOpened { .. }

@@ -379,39 +379,10 @@ impl Writer {
                 j.interrupted |= interrupted;
             }),
             Op::SpoolMove { from, to, approval } => {
-                let approver = self.check_pin(&approval.staff_id, &approval.pin)?;
-                if !approver.role.may_approve() {
-                    return Err(Refusal::Forbidden {
-                        who: format!("{} {}", approver.id, approver.name),
-                        role: approver.role.as_str().into(),
-                        needed: "manager to approve".into(),
-                    }
-                    .into());
-                }
                 let mut w = Writes::default();
-                let now = self.now();
-                for mut j in self.all_jobs()? {
-                    if j.printer != from || j.state != JobState::Queued {
-                        continue;
-                    }
-                    j.state = JobState::Moved;
-                    w.put(SPOOL, j.job.to_be_bytes().to_vec(), encode(&j));
-                    let doc = if j.interrupted || j.attempts > 0 {
-                        JobDoc::Reprint {
-                            of_job: j.job,
-                            original_at: j.created_at,
-                            possible_duplicate: true,
-                            doc: Box::new(j.doc.clone()),
-                        }
-                    } else {
-                        j.doc.clone()
-                    };
-                    let moved = self.new_job(&to, doc, j.event_id, now);
-                    w.put(SPOOL, moved.job.to_be_bytes().to_vec(), encode(&moved));
-                    w.jobs.push(j);
-                    w.jobs.push(moved);
-                }
+                self.move_queue(&mut w, from, to, &approval)?;
                 let committed = Committed {
+                    events: w.events.clone(),
                     jobs: w.jobs.iter().map(|j| j.job).collect(),
                     ..Committed::default()
                 };
@@ -431,6 +402,70 @@ impl Writer {
                 Ok(committed)
             }
         }
+    }
+
+    /// Moves every waiting job of `from` to `to`: each old job is marked
+    /// moved and a copy queued on `to` (marked a possible duplicate when a
+    /// send had started), with a `QueueMoved` event naming the approver.
+    fn move_queue(
+        &mut self,
+        w: &mut Writes,
+        from: String,
+        to: String,
+        approval: &Approval,
+    ) -> Result<(), EngineError> {
+        let approver = self.check_pin(&approval.staff_id, &approval.pin)?;
+        if !approver.role.may_approve() {
+            return Err(Refusal::Forbidden {
+                who: format!("{} {}", approver.id, approver.name),
+                role: approver.role.as_str().into(),
+                needed: "manager to approve".into(),
+            }
+            .into());
+        }
+        let known = |name: &str| self.cfg.routes.printers.iter().any(|p| p.name == name);
+        for name in [&from, &to] {
+            if !self.cfg.routes.printers.is_empty() && !known(name) {
+                return Err(Refusal::UnknownPrinter { name: name.clone() }.into());
+            }
+        }
+        let now = self.now();
+        let mut moved_jobs = Vec::new();
+        for mut j in self.all_jobs()? {
+            if j.printer != from || j.state != JobState::Queued {
+                continue;
+            }
+            j.state = JobState::Moved;
+            w.put(SPOOL, j.job.to_be_bytes().to_vec(), encode(&j));
+            let doc = if j.interrupted || j.attempts > 0 {
+                JobDoc::Reprint {
+                    of_job: j.job,
+                    original_at: j.created_at,
+                    possible_duplicate: true,
+                    doc: Box::new(j.doc.clone()),
+                }
+            } else {
+                j.doc.clone()
+            };
+            let moved = self.new_job(&to, doc, j.event_id, now);
+            w.put(SPOOL, moved.job.to_be_bytes().to_vec(), encode(&moved));
+            moved_jobs.push(moved.job);
+            w.jobs.push(j);
+            w.jobs.push(moved);
+        }
+        self.add_events(
+            w,
+            Actor::Staff {
+                id: approver.id.clone(),
+            },
+            vec![EventBody::QueueMoved {
+                from,
+                to,
+                approver: approver.id,
+                jobs: moved_jobs,
+            }],
+            now,
+        )
     }
 
     fn spool_update(
@@ -584,6 +619,23 @@ impl Writer {
                     vec![EventBody::PinChanged { staff_id }],
                     now,
                 )?;
+            }
+            Command::MoveQueue {
+                staff_id,
+                from,
+                to,
+                approval,
+            } => {
+                let staff = self.active_staff(&staff_id)?;
+                if !staff.role.may_take_money() {
+                    return Err(Refusal::Forbidden {
+                        who: format!("{} {}", staff.id, staff.name),
+                        role: staff.role.as_str().into(),
+                        needed: "cashier or a manager".into(),
+                    }
+                    .into());
+                }
+                self.move_queue(&mut w, from, to, &approval)?;
             }
             Command::SignIn { staff_id, pin } => {
                 self.check_pin(&staff_id, &pin)?;
