@@ -15,6 +15,8 @@
 //!   the virtual printer, for tests, benches and the demo.
 //! - `feed`: the platform protocol, its client and the link status.
 //! - `config`: the TOML config file, with line-numbered errors.
+//! - `counter`: orders taken at the till: the menu (`menu.toml`), its
+//!   sku/pinyin search, and the order being keyed in.
 //! - `export`: the JSON shape of an order for `export` and `ctl`.
 //! - `cli`: the commands that work on the store directly.
 //! - `logging`: tracing to a file, never to the terminal.
@@ -24,6 +26,7 @@
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod counter;
 pub mod demo;
 pub mod domain;
 pub mod engine;
