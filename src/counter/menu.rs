@@ -123,14 +123,20 @@ impl Menu {
             })
         };
         if raw.category.is_empty() {
-            err(1, "the menu has no [[category]]: add one with its dishes".into());
+            err(
+                1,
+                "the menu has no [[category]]: add one with its dishes".into(),
+            );
         }
         let claimed: HashSet<&str> = stations.iter().map(String::as_str).collect();
         let mut seen = HashSet::new();
         let mut menu = Menu::default();
         for (ci, cat) in raw.category.into_iter().enumerate() {
             if cat.name.trim().is_empty() {
-                err(line_of(text, "[[category]]"), "a category needs a name".into());
+                err(
+                    line_of(text, "[[category]]"),
+                    "a category needs a name".into(),
+                );
             }
             menu.categories.push(cat.name);
             for it in cat.item {
@@ -139,26 +145,42 @@ impl Menu {
                 if sku.is_empty() || !sku.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                     err(
                         sku_line,
-                        format!("sku \"{sku}\" is not valid: use letters, digits and -, like \"GBJD\""),
+                        format!(
+                            "sku \"{sku}\" is not valid: use letters, digits and -, like \"GBJD\""
+                        ),
                     );
                 } else if !seen.insert(sku.to_ascii_lowercase()) {
-                    err(sku_line, format!("sku \"{sku}\" appears twice: give each dish its own sku"));
+                    err(
+                        sku_line,
+                        format!("sku \"{sku}\" appears twice: give each dish its own sku"),
+                    );
                 }
                 let name_line = line_at(it.name.span().start);
                 let name = it.name.into_inner();
                 if name.trim().is_empty() {
-                    err(name_line, format!("dish {sku} has no name: write name = \"宫保鸡丁\""));
+                    err(
+                        name_line,
+                        format!("dish {sku} has no name: write name = \"宫保鸡丁\""),
+                    );
                 }
                 let price_line = line_at(it.price.span().start);
                 let price = match it.price.into_inner() {
                     toml::Value::String(s) => match Fen::parse_yuan(&s) {
                         Ok(f) if f.is_positive() => Some(f),
                         Ok(_) => {
-                            err(price_line, format!("price of {sku} is zero: write it in yuan, like \"38.00\""));
+                            err(
+                                price_line,
+                                format!("price of {sku} is zero: write it in yuan, like \"38.00\""),
+                            );
                             None
                         }
                         Err(e) => {
-                            err(price_line, format!("price of {sku}: {e}; write it as a string, like \"38.00\""));
+                            err(
+                                price_line,
+                                format!(
+                                    "price of {sku}: {e}; write it as a string, like \"38.00\""
+                                ),
+                            );
                             None
                         }
                     },
@@ -175,7 +197,10 @@ impl Menu {
                 let station_line = line_at(it.station.span().start);
                 let station = it.station.into_inner();
                 if station.trim().is_empty() {
-                    err(station_line, format!("dish {sku} has no station: write station = \"hot\""));
+                    err(
+                        station_line,
+                        format!("dish {sku} has no station: write station = \"hot\""),
+                    );
                 } else if !claimed.is_empty() && !claimed.contains(station.as_str()) {
                     let mut known: Vec<&str> = claimed.iter().copied().collect();
                     known.sort_unstable();
@@ -229,7 +254,10 @@ impl Menu {
                 1
             } else if it.sku_key.starts_with(&q) || it.initials.starts_with(&q) {
                 2
-            } else if it.sku_key.contains(&q) || it.initials.contains(&q) || it.name.contains(query.trim()) {
+            } else if it.sku_key.contains(&q)
+                || it.initials.contains(&q)
+                || it.name.contains(query.trim())
+            {
                 3
             } else {
                 continue;
@@ -278,7 +306,11 @@ mod tests {
         let m = Menu::demo();
         assert_eq!(m.search("gbjd", 5)[0].name, "宫保鸡丁");
         assert_eq!(m.search("NMC", 5)[0].name, "柠檬茶");
-        assert_eq!(m.search("牛肉", 5)[0].name, "牛肉面", "sold-out 水煮牛肉 comes last");
+        assert_eq!(
+            m.search("牛肉", 5)[0].name,
+            "牛肉面",
+            "sold-out 水煮牛肉 comes last"
+        );
         let gb: Vec<&str> = m.search("gb", 5).iter().map(|i| i.sku.as_str()).collect();
         assert_eq!(gb, ["GBJD", "GBSJD"]);
         assert!(m.search("zzz", 5).is_empty());
@@ -295,14 +327,22 @@ mod tests {
     fn a_number_price_is_refused_with_what_to_write() {
         let e = one_error(&GOOD.replace("\"38.00\"", "38.5"), &[]);
         assert_eq!(e.line, 7);
-        assert!(e.message.contains("like price = \"38.00\""), "{}", e.message);
+        assert!(
+            e.message.contains("like price = \"38.00\""),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn an_unreadable_price_names_its_line() {
         let e = one_error(&GOOD.replace("38.00", "38.001"), &[]);
         assert_eq!(e.line, 7);
-        assert!(e.message.contains("more than two decimals"), "{}", e.message);
+        assert!(
+            e.message.contains("more than two decimals"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -594,7 +594,8 @@ impl Writer {
                 ticket,
             } => {
                 let staff = self.active_staff(&staff_id)?;
-                let order = self.number_counter_order(&mut w, &store_id, &device_id, ticket, now)?;
+                let order =
+                    self.number_counter_order(&mut w, &store_id, &device_id, ticket, now)?;
                 let bodies = self.cfg.rules.counter_order(order, &staff)?;
                 self.add_events(&mut w, Actor::Staff { id: staff.id }, bodies, now)?;
             }
