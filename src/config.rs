@@ -259,10 +259,11 @@ impl Config {
                 self.api.token_file = Some(dir.join(t));
             }
         }
-        if let Some(t) = &self.store.menu {
-            if t.is_relative() {
-                self.store.menu = Some(dir.join(t));
-            }
+        match &self.store.menu {
+            Some(t) if t.is_relative() => self.store.menu = Some(dir.join(t)),
+            Some(_) => {}
+            // The counter's menu sits beside the config unless named.
+            None => self.store.menu = Some(dir.join("menu.toml")),
         }
         if let Some(t) = &self.print.profiles_dir {
             if t.is_relative() {

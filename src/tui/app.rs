@@ -137,6 +137,8 @@ pub struct ManagerDialog {
 pub enum Dialog {
     Settle(SettleDialog),
     Manager(ManagerDialog),
+    /// A counter order being keyed in (`tui::counter`).
+    Counter(crate::counter::OrderEntry),
 }
 
 /// The last thing that happened, on the bottom line.
@@ -185,6 +187,8 @@ pub enum Message {
     Method(Method),
     AddTender,
     Acknowledge,
+    /// Open order entry for a counter order.
+    NewCounterOrder,
     Engine(Arc<Event>),
     /// The subscription fell behind: rebuild from the engine's board.
     Lagged,
@@ -224,6 +228,11 @@ pub enum Pending {
         pickup: String,
         action: ManagerAction,
     },
+    CounterOrder,
+    Collect {
+        pickup: String,
+        masked: String,
+    },
 }
 
 pub struct App {
@@ -253,6 +262,8 @@ pub struct App {
     pub(crate) note: Option<Note>,
     pub(crate) banner: Option<String>,
     pub(crate) quit: bool,
+    pub(crate) counter: Option<super::counter::CounterSetup>,
+    pub(crate) collecting: Option<super::counter::Collecting>,
 }
 
 impl App {
@@ -303,6 +314,8 @@ impl App {
             note,
             banner,
             quit: false,
+            counter: None,
+            collecting: None,
         };
         app.backfill_log();
         if let Some(s) = signed_in {
@@ -912,6 +925,7 @@ impl App {
                     error: None,
                 }));
             }
+            Message::NewCounterOrder => self.open_counter(),
             Message::Recheck => {
                 let st = rows.get(i)?;
                 return Some(Effect {
@@ -1008,6 +1022,7 @@ impl App {
         match dialog {
             Dialog::Settle(d) => self.update_settle(d, msg),
             Dialog::Manager(d) => self.update_manager(d, msg),
+            Dialog::Counter(e) => self.update_counter(e, msg),
         }
     }
 
@@ -1041,7 +1056,9 @@ impl App {
                 d.error = None;
             }
             (SettleStage::Tender, Message::Char(c)) if c.is_ascii_digit() || c == '.' => {
-                if d.input.len() < 12 {
+                // A scanned pay code is 18 digits; an amount is shorter.
+                let room = if d.method == Method::Scan { 20 } else { 12 };
+                if d.input.len() < room {
                     d.input.push(c);
                 }
                 d.error = None;
@@ -1059,6 +1076,9 @@ impl App {
                 Some(_) => d.error = None,
                 None => d.error = Some(self.words.bad_amount.to_string()),
             },
+            (SettleStage::Tender, Message::Enter) if App::is_pay_code_entry(&d) => {
+                return self.scan_code(d, pickup);
+            }
             (SettleStage::Tender, Message::Enter) => match self.current_tender(&d) {
                 Some(t) => {
                     d.tenders.push(t);
@@ -1393,6 +1413,7 @@ impl App {
                     .insert(*quarantine_id, (ev.at, error.clone()));
             }
         }
+        self.follow_collect(ev);
         self.log_event(ev);
         self.log_scroll = 0;
     }
@@ -1483,6 +1504,26 @@ impl App {
             (Pending::Manager { .. }, Err(e)) => {
                 let msg = error_text(w, &e);
                 if let Some(Dialog::Manager(d)) = &mut self.dialog {
+                    d.error = Some(msg.clone());
+                }
+                self.note = Some(Note::Refused(msg));
+            }
+            (Pending::CounterOrder, Ok(c)) => self.counter_placed(&c.events),
+            (Pending::CounterOrder, Err(e)) => {
+                let msg = error_text(w, &e);
+                if let Some(Dialog::Counter(entry)) = &mut self.dialog {
+                    entry.error = Some(msg.clone());
+                }
+                self.note = Some(Note::Refused(msg));
+            }
+            (Pending::Collect { pickup, masked }, Ok(_)) => {
+                let cw = super::counter::words(w.chinese);
+                self.note = Some(Note::Done(format!("{pickup} {masked} {}", cw.sent)));
+            }
+            (Pending::Collect { .. }, Err(e)) => {
+                self.collecting = None;
+                let msg = error_text(w, &e);
+                if let Some(Dialog::Settle(d)) = &mut self.dialog {
                     d.error = Some(msg.clone());
                 }
                 self.note = Some(Note::Refused(msg));

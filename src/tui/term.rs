@@ -49,17 +49,33 @@ enum Wake {
 /// with a staff member already signed in and a banner line.
 pub async fn run_app(
     engine: EngineHandle,
+    feed: watch::Receiver<FeedStatus>,
+    printers: watch::Receiver<SpoolStatus>,
+    ui: UiOptions,
+    signed_in: Option<Staff>,
+    banner: Option<String>,
+) -> io::Result<()> {
+    run_app_with(engine, feed, printers, ui, signed_in, banner, None).await
+}
+
+/// `run_app` with the counter set up (menu, store and device id).
+pub async fn run_app_with(
+    engine: EngineHandle,
     mut feed: watch::Receiver<FeedStatus>,
     mut printers: watch::Receiver<SpoolStatus>,
     ui: UiOptions,
     signed_in: Option<Staff>,
     banner: Option<String>,
+    counter: Option<super::counter::CounterSetup>,
 ) -> io::Result<()> {
     let mut term_sig = signal(SignalKind::terminate())?;
     let mut hup_sig = signal(SignalKind::hangup())?;
     let f = feed.borrow_and_update().clone();
     let p = printers.borrow_and_update().clone();
     let mut app = App::new(engine, f, p, ui, signed_in, banner);
+    if let Some(c) = counter {
+        app = app.with_counter(c);
+    }
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
     let mut keys = EventStream::new();

@@ -134,6 +134,7 @@ pub(super) fn settle(app: &App, d: &SettleDialog, area: Rect, buf: &mut Buffer) 
             }
         }
     }
+    lines.extend(super::counter::scan_lines(app, d));
     if let Some(e) = &d.error {
         lines.push(Line::from(Span::styled(
             format!(" {e}"),

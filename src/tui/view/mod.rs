@@ -4,6 +4,7 @@
 //! wide still line up.
 
 mod cashier;
+mod counter;
 mod dialogs;
 mod lists;
 mod rail;
@@ -61,6 +62,7 @@ impl Widget for &App {
         match &self.dialog {
             Some(Dialog::Settle(d)) => dialogs::settle(self, d, body, buf),
             Some(Dialog::Manager(d)) => dialogs::manager(self, d, body, buf),
+            Some(Dialog::Counter(e)) => counter::order_entry(self, e, body, buf),
             None => {}
         }
         if self.help {
@@ -171,6 +173,9 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{}  ", now.format("%H:%M:%S")), bar),
         feed_span(app),
     ];
+    if let Some(s) = counter::unsent_span(app) {
+        left.push(s);
+    }
     left.extend(printer_spans(app));
     let who = match &app.staff {
         Some(s) => format!("{} {}({})", s.id, s.name, w.role(s.role)),
@@ -284,6 +289,7 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let screen_keys = match (&app.dialog, app.screen) {
         (Some(Dialog::Settle(_)), _) => w.keys_settle,
         (Some(Dialog::Manager(_)), _) => w.keys_manager,
+        (Some(Dialog::Counter(_)), _) => counter::KEYS[usize::from(!w.chinese)],
         (None, Screen::SignIn) => w.keys_sign_in,
         (None, Screen::Rail) => w.keys_rail,
         (None, Screen::Cashier) => w.keys_cashier,
