@@ -77,10 +77,12 @@ impl OrderEntry {
     }
 
     /// Adds the best match for the query; false (with the reason in `error`)
-    /// when nothing matches or the dish is sold out.
+    /// when nothing matches or the dish is sold out. The query is used up
+    /// either way, so the cashier types the next one at once.
     pub fn add_best(&mut self, menu: &Menu) -> bool {
-        let Some(it) = menu.search(&self.query, 1).first().copied() else {
-            self.error = Some(format!("no dish matches \"{}\"", self.query));
+        let query = std::mem::take(&mut self.query);
+        let Some(it) = menu.search(&query, 1).first().copied() else {
+            self.error = Some(format!("no dish matches \"{query}\""));
             return false;
         };
         if !it.available {

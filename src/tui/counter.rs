@@ -208,8 +208,8 @@ impl App {
                 }
             }
             (EntryField::Search, Message::Enter) if !e.query.is_empty() => {
+                let q = e.query.clone();
                 if !e.add_best(&menu) {
-                    let q = e.query.clone();
                     e.error = Some(match menu.search(&q, 1).first() {
                         Some(it) => format!("{} {}", it.name, cw.sold_out),
                         None => format!("{} \"{q}\"", cw.no_match),

@@ -61,7 +61,11 @@ pub(super) fn order_entry(app: &App, e: &OrderEntry, area: Rect, buf: &mut Buffe
     let mut lines = vec![Line::from(vec![
         Span::styled(format!(" {dining} "), field),
         Span::styled(format!("  {} ", cw.table), dim),
-        Span::raw(format!("{}{}", e.table, caret(e.field == EntryField::Table))),
+        Span::raw(format!(
+            "{}{}",
+            e.table,
+            caret(e.field == EntryField::Table)
+        )),
         Span::styled(format!("  {} ", cw.note), dim),
         Span::raw(format!("{}{}", e.note, caret(e.field == EntryField::Note))),
     ])];
@@ -80,7 +84,11 @@ pub(super) fn order_entry(app: &App, e: &OrderEntry, area: Rect, buf: &mut Buffe
     }
     lines.push(Line::raw(""));
     if e.field == EntryField::Modifier {
-        let offered = e.lines.last().map(|l| l.offered.clone()).unwrap_or_default();
+        let offered = e
+            .lines
+            .last()
+            .map(|l| l.offered.clone())
+            .unwrap_or_default();
         let text: Vec<String> = offered
             .iter()
             .enumerate()
@@ -91,7 +99,10 @@ pub(super) fn order_entry(app: &App, e: &OrderEntry, area: Rect, buf: &mut Buffe
             format!(" {}", fit(&text.join("  "), width - 2)),
             big,
         )));
-        lines.push(Line::from(Span::styled(format!(" {}", cw.modifier_keys), dim)));
+        lines.push(Line::from(Span::styled(
+            format!(" {}", cw.modifier_keys),
+            dim,
+        )));
     } else {
         let found: Vec<String> = e
             .matches(&setup.menu, 4)
@@ -168,7 +179,7 @@ pub(super) fn unsent_span(app: &App) -> Option<Span<'static>> {
     (n > 0).then(|| {
         let t = &app.opts.theme;
         Span::styled(
-            format!(" {} {n}", words(app.words.chinese).unsent),
+            format!(" {}:{n}", words(app.words.chinese).unsent),
             Style::new().fg(t.warn).bg(t.bar_bg),
         )
     })

@@ -73,6 +73,7 @@ pub(super) fn settle(app: &App, d: &SettleDialog, area: Rect, buf: &mut Buffer) 
                 })
                 .collect();
             lines.push(Line::from([vec![label(w.method)], methods].concat()));
+            lines.extend(super::counter::scan_lines(app, d));
             for tdr in &d.tenders {
                 lines.push(Line::from(vec![
                     label(w.split_so_far),
@@ -134,7 +135,6 @@ pub(super) fn settle(app: &App, d: &SettleDialog, area: Rect, buf: &mut Buffer) 
             }
         }
     }
-    lines.extend(super::counter::scan_lines(app, d));
     if let Some(e) = &d.error {
         lines.push(Line::from(Span::styled(
             format!(" {e}"),

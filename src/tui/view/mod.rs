@@ -173,9 +173,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{}  ", now.format("%H:%M:%S")), bar),
         feed_span(app),
     ];
-    if let Some(s) = counter::unsent_span(app) {
-        left.push(s);
-    }
+
     left.extend(printer_spans(app));
     let who = match &app.staff {
         Some(s) => format!("{} {}({})", s.id, s.name, w.role(s.role)),
@@ -190,10 +188,13 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         bar
     };
-    let right = vec![
+    let mut right = Vec::new();
+    // Reports waiting for the platform (counter orders taken offline …).
+    right.extend(counter::unsent_span(app));
+    right.extend([
         Span::styled(format!(" {who} "), bar),
         Span::styled(format!(" {} {n} ", w.open_alerts), alert_style),
-    ];
+    ]);
     let right_w: usize = right.iter().map(|s| cols(&s.content)).sum();
     let right_w = (right_w as u16).min(area.width);
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
