@@ -162,16 +162,12 @@ impl App {
                     e.field = EntryField::Search;
                 }
             }
-            (EntryField::Table, Message::Char(c)) if c.is_ascii_alphanumeric() => {
-                if e.table.len() < 8 {
-                    e.table.push(c);
-                }
+            (EntryField::Table, Message::Char(c))
+                if c.is_ascii_alphanumeric() && e.table.len() < 8 =>
+            {
+                e.table.push(c)
             }
-            (EntryField::Note, Message::Char(c)) => {
-                if e.note.chars().count() < 40 {
-                    e.note.push(c);
-                }
-            }
+            (EntryField::Note, Message::Char(c)) if e.note.chars().count() < 40 => e.note.push(c),
             (EntryField::Table, Message::Backspace) => {
                 e.table.pop();
             }
@@ -180,10 +176,10 @@ impl App {
             }
             (EntryField::Table | EntryField::Note, Message::Enter) => e.field = EntryField::Search,
             (EntryField::Search, Message::NextField) => e.toggle_dining(),
-            (EntryField::Search, Message::Char('+')) if e.query.is_empty() => {
-                if e.lines.last().is_some_and(|l| !l.offered.is_empty()) {
-                    e.field = EntryField::Modifier;
-                }
+            (EntryField::Search, Message::Char('+'))
+                if e.query.is_empty() && e.lines.last().is_some_and(|l| !l.offered.is_empty()) =>
+            {
+                e.field = EntryField::Modifier
             }
             (EntryField::Search, Message::Char('#')) if e.query.is_empty() => {
                 e.dining = crate::domain::Dining::DineIn;
@@ -201,11 +197,12 @@ impl App {
                 }
                 e.error = None;
             }
+            (EntryField::Search, Message::Backspace) if e.query.is_empty() => {
+                e.lines.pop();
+                e.qty_typed.clear();
+            }
             (EntryField::Search, Message::Backspace) => {
-                if e.query.pop().is_none() {
-                    e.lines.pop();
-                    e.qty_typed.clear();
-                }
+                e.query.pop();
             }
             (EntryField::Search, Message::Enter) if !e.query.is_empty() => {
                 let q = e.query.clone();
