@@ -149,6 +149,11 @@ impl Menu {
                             "sku \"{sku}\" is not valid: use letters, digits and -, like \"GBJD\""
                         ),
                     );
+                } else if sku.starts_with(|c: char| c.is_ascii_digit()) {
+                    err(
+                        sku_line,
+                        format!("sku \"{sku}\" starts with a digit, which the till reads as a quantity: start it with a letter, like \"D{sku}\""),
+                    );
                 } else if !seen.insert(sku.to_ascii_lowercase()) {
                     err(
                         sku_line,
@@ -358,6 +363,13 @@ mod tests {
         let e = one_error(&text, &[]);
         assert_eq!(e.line, 12);
         assert!(e.message.contains("appears twice"));
+    }
+
+    #[test]
+    fn a_sku_starting_with_a_digit_is_refused_with_a_fix() {
+        let e = one_error(&GOOD.replace("\"GBJD\"", "\"101\""), &[]);
+        assert_eq!(e.line, 5);
+        assert!(e.message.contains("like \"D101\""), "{}", e.message);
     }
 
     #[test]

@@ -1577,6 +1577,16 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         }
         Refusal::RefundFirst { collected } => format!("订单已收 {collected}: 请先退款再作废"),
         Refusal::Forbidden { who, .. } => format!("{who} 无权操作: 请找经理"),
+        Refusal::EmptyOrder => "还没有点菜: 请至少加一道菜".into(),
+        Refusal::BadLine { line, problem } => {
+            format!("第 {line} 行有误({problem}): 请改正后再下单")
+        }
+        Refusal::BadPayCode { masked } => {
+            format!("付款码 {masked} 无效(应为 18 位微信或支付宝付款码): 请顾客刷新后重扫")
+        }
+        Refusal::PayCodeRepeated { masked } => {
+            format!("付款码 {masked} 已扫过这张单: 请顾客刷新付款码")
+        }
         other => other.to_string(),
     }
 }
