@@ -224,3 +224,47 @@ fn kitchen_staff_cannot_take_counter_orders() {
         ))
     ));
 }
+
+#[test]
+fn a_second_code_waits_while_the_first_is_being_confirmed() {
+    let t = TestStore::new(Rules::default());
+    t.demo_staff();
+    let h = t.h();
+    let st = place(&h);
+    scan(&h, &st.order.id, WECHAT).expect("first code sent");
+    let userpaying = |state: &str, code: Option<&str>| {
+        PlatformEvent::PaymentUpdated(PaymentUpdate {
+            order_id: st.order.id.clone(),
+            channel: PayChannel::Wechat,
+            trade_state: serde_json::from_value(serde_json::json!(state)).expect("state"),
+            amount: Fen(5400),
+            transaction_id: None,
+            error_code: code.map(str::to_string),
+            error_message: None,
+            at: chrono::DateTime::parse_from_rfc3339("2026-11-25T12:02:00+08:00").expect("time"),
+        })
+    };
+    h.execute_blocking(
+        None,
+        Command::Platform {
+            seq: 1,
+            event: userpaying("USERPAYING", None),
+        },
+    )
+    .expect("applied");
+    assert_eq!(
+        scan(&h, &st.order.id, ALIPAY),
+        Err(Refusal::CollectInProgress {
+            masked: "1345**********6781".into()
+        })
+    );
+    h.execute_blocking(
+        None,
+        Command::Platform {
+            seq: 2,
+            event: userpaying("PAYERROR", Some("NOTENOUGH")),
+        },
+    )
+    .expect("applied");
+    scan(&h, &st.order.id, ALIPAY).expect("after the failure, another code is taken");
+}

@@ -232,6 +232,8 @@ pub enum Refusal {
     BadPayCode { masked: String },
     #[error("pay code {masked} was already scanned for this order: ask the customer to refresh the code")]
     PayCodeRepeated { masked: String },
+    #[error("pay code {masked} is still being confirmed: wait for its outcome (or re-check) before scanning another")]
+    CollectInProgress { masked: String },
 }
 
 impl Refusal {

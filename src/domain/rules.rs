@@ -320,6 +320,14 @@ impl Rules {
                 if st.pay_codes.iter().any(|c| c.code_hash == code_hash) {
                     return Err(Refusal::PayCodeRepeated { masked });
                 }
+                // A code still being confirmed could yet succeed: a second
+                // one now could charge the customer twice.
+                let open = st.online.as_ref().is_some_and(|u| u.outcome_open());
+                if let (true, Some(last)) = (open, st.pay_codes.last()) {
+                    return Err(Refusal::CollectInProgress {
+                        masked: last.masked.clone(),
+                    });
+                }
                 // The platform answers with payment.updated events; nothing
                 // else follows from the scan itself.
                 return Ok(vec![EventBody::PayCodeScanned {

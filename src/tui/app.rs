@@ -1587,6 +1587,9 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         Refusal::PayCodeRepeated { masked } => {
             format!("付款码 {masked} 已扫过这张单: 请顾客刷新付款码")
         }
+        Refusal::CollectInProgress { masked } => {
+            format!("付款码 {masked} 还在确认中: 请等结果(或重新查询)再扫")
+        }
         other => other.to_string(),
     }
 }
