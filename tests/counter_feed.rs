@@ -89,10 +89,13 @@ async fn a_wechat_code_is_charged_once_even_when_scanned_twice() {
     let st = place(&h, &["gbjd", "mf"]).await;
     scan(&h, &st.order.id, WECHAT_OK).await.expect("sent");
     let again = scan(&h, &st.order.id, WECHAT_OK).await;
+    // Refused as a repeat, or as paid if SUCCESS has already landed.
     assert!(
         matches!(
             again,
-            Err(EngineError::Refused(Refusal::PayCodeRepeated { .. }))
+            Err(EngineError::Refused(
+                Refusal::PayCodeRepeated { .. } | Refusal::AlreadyPaid
+            ))
         ),
         "{again:?}"
     );
