@@ -249,3 +249,18 @@ async fn offline_the_scan_method_is_a_manual_record_and_says_so() {
     );
     assert!(st.pay_codes.is_empty(), "nothing was sent to the platform");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn with_no_feed_configured_the_dialog_says_scan_is_a_manual_record() {
+    let lunch = tokio::task::block_in_place(Lunch::new);
+    let mut app = counter_app(&lunch, Language::En);
+    let mut status = feed_online();
+    status.link = passline::feed::status::LinkState::Disabled;
+    app.update(passline::tui::Message::Feed(status));
+    type_keys(&mut app, "ntea\n\ns").await;
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("no platform feed: scan is only a manual record"),
+        "{screen}"
+    );
+}

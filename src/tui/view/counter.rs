@@ -8,6 +8,7 @@ use super::{boxed, centered};
 use crate::counter::entry::EntryField;
 use crate::counter::OrderEntry;
 use crate::domain::{Dining, Method, TradeState};
+use crate::feed::status::LinkState;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -160,10 +161,10 @@ pub(super) fn scan_lines(app: &App, d: &SettleDialog) -> Vec<Line<'static>> {
                 .add_modifier(Modifier::BOLD),
         )));
     } else if d.method == Method::Scan {
-        let (text, color) = if app.link_up() {
-            (cw.scan_online, t.ok)
-        } else {
-            (cw.scan_manual, t.warn)
+        let (text, color) = match &app.feed.link {
+            LinkState::Online => (cw.scan_online, t.ok),
+            LinkState::Disabled => (cw.scan_no_feed, t.dim),
+            _ => (cw.scan_manual, t.warn),
         };
         out.push(Line::from(Span::styled(
             format!(" {text}"),
