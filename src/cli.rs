@@ -67,6 +67,40 @@ pub fn config_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Checks the counter's menu like `config check`: each error with its line.
+pub fn menu_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let (cfg, path) = match Config::load(flag) {
+        Ok(x) => x,
+        Err(errs) => {
+            for e in &errs {
+                println!("{e}");
+            }
+            println!("{} error(s) in the config: fix them first", errs.len());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let menu = cfg.menu_path(path.as_deref());
+    match crate::counter::Menu::load(&menu, &cfg.claimed_stations()) {
+        Ok(m) => {
+            let sold_out = m.items.iter().filter(|i| !i.available).count();
+            println!(
+                "{}: ok ({} dishes in {} categories, {sold_out} sold out)",
+                menu.display(),
+                m.items.len(),
+                m.categories.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errs) => {
+            for e in &errs {
+                println!("{e}");
+            }
+            println!("{} error(s)", errs.len());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
 /// The PIN from $PASSLINE_PIN, else asked twice on the terminal.
 fn read_pin(who: &str) -> anyhow::Result<String> {
     if let Ok(p) = std::env::var("PASSLINE_PIN") {

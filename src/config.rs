@@ -30,6 +30,9 @@ pub struct StoreSection {
     pub cache_mib: u64,
     /// Print a receipt when a payment is settled in the store.
     pub receipt_on_settle: bool,
+    /// The counter's menu (docs/counter.md); default `menu.toml` beside the config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub menu: Option<PathBuf>,
 }
 
 impl Default for StoreSection {
@@ -43,6 +46,7 @@ impl Default for StoreSection {
             timezone: "Asia/Shanghai".into(),
             cache_mib: 4,
             receipt_on_settle: true,
+            menu: None,
         }
     }
 }
@@ -255,6 +259,12 @@ impl Config {
                 self.api.token_file = Some(dir.join(t));
             }
         }
+        match &self.store.menu {
+            Some(t) if t.is_relative() => self.store.menu = Some(dir.join(t)),
+            Some(_) => {}
+            // The counter's menu sits beside the config unless named.
+            None => self.store.menu = Some(dir.join("menu.toml")),
+        }
         if let Some(t) = &self.print.profiles_dir {
             if t.is_relative() {
                 self.print.profiles_dir = Some(dir.join(t));
@@ -376,6 +386,32 @@ impl Config {
             })
             .map(str::to_string)
             .collect()
+    }
+
+    /// Where the counter's menu is: `[store] menu`, else `menu.toml` in the
+    /// config file's folder (`config_file` as `load` found it, else the default place).
+    pub fn menu_path(&self, config_file: Option<&Path>) -> PathBuf {
+        if let Some(m) = &self.store.menu {
+            return m.clone();
+        }
+        let dir = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| Config::locate(None))
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        dir.join("menu.toml")
+    }
+
+    /// The stations the printers claim (empty when no printer names one).
+    pub fn claimed_stations(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .printers
+            .iter()
+            .flat_map(|p| p.stations.iter().cloned())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
     }
 
     pub fn rules(&self) -> Rules {

@@ -141,13 +141,19 @@ async fn demo(opts: DemoOptions, dir: PathBuf) -> anyhow::Result<()> {
     let tz = cfg.tz();
     let ui = UiOptions::from_config(&cfg.ui, &cfg.store.name, Arc::new(SystemClock { tz }))
         .with_printers(&cfg, &console.profiles);
-    let res = crate::tui::run_app(
+    let counter = crate::tui::counter::CounterSetup {
+        menu: Arc::new(crate::counter::Menu::demo()),
+        store_id: cfg.store.id.clone(),
+        device_id: cfg.feed.device_id.clone(),
+    };
+    let res = crate::tui::term::run_app_with(
         console.engine.handle(),
         console.feed.clone(),
         console.printers.clone(),
         ui,
         Some(cashier),
         Some(banner.to_string()),
+        Some(counter),
     )
     .await
     .context("the terminal failed: run the demo in a real terminal (not a pipe)");

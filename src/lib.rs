@@ -15,6 +15,8 @@
 //!   the virtual printer, for tests, benches and the demo.
 //! - `feed`: the platform protocol, its client and the link status.
 //! - `config`: the TOML config file, with line-numbered errors.
+//! - `counter`: orders taken at the till: the menu (`menu.toml`), its
+//!   sku/pinyin search, and the order being keyed in.
 //! - `export`: the JSON shape of an order for `export` and `ctl`.
 //! - `report`: shift reports (Z, X, day) folded from the event log; printed
 //!   lines for 58/80 mm paper; JSON and CSV export.
@@ -29,6 +31,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod counter;
 pub mod demo;
 pub mod domain;
 pub mod engine;

@@ -60,6 +60,11 @@ enum Cmd {
         #[command(subcommand)]
         what: ConfigCmd,
     },
+    /// Check the counter's menu (menu.toml) and say what to fix.
+    Menu {
+        #[command(subcommand)]
+        what: MenuCmd,
+    },
     /// Manage staff: ids, names, roles and PINs.
     Staff {
         #[command(subcommand)]
@@ -176,6 +181,12 @@ enum ShiftCmd {
 }
 
 #[derive(Subcommand)]
+enum MenuCmd {
+    /// Report each error with its line and what to write instead.
+    Check,
+}
+
+#[derive(Subcommand)]
 enum StaffCmd {
     /// Add a staff member (PIN from $PASSLINE_PIN, else asked twice).
     Add {
@@ -231,6 +242,9 @@ fn main() -> ExitCode {
         Cmd::Config {
             what: ConfigCmd::Check,
         } => cli::config_check(config),
+        Cmd::Menu {
+            what: MenuCmd::Check,
+        } => cli::menu_check(config),
         Cmd::Staff { what } => match what {
             StaffCmd::Add { id, name, role } => cli::staff_add(config, &id, &name, &role),
             StaffCmd::List => cli::staff_list(config),

@@ -77,6 +77,8 @@ pub fn command_name(cmd: &Command) -> &'static str {
         Command::OpenShift { .. } => "open_shift",
         Command::CloseShift { .. } => "close_shift",
         Command::MoveQueue { .. } => "move_queue",
+        Command::PlaceCounterOrder { .. } => "place_counter_order",
+        Command::CollectPayCode { .. } => "collect_pay_code",
     }
 }
 
@@ -104,6 +106,8 @@ pub fn check(session: &Session, cmd: &Command, has_approval: bool) -> Result<(),
         | Command::OpenShift { .. }
         | Command::CloseShift { .. }
         | Command::MoveQueue { .. }
+        | Command::PlaceCounterOrder { .. }
+        | Command::CollectPayCode { .. }
         | Command::AddStaff { .. }
         | Command::DisableStaff { .. }
         | Command::SetPin { .. }

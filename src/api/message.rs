@@ -76,6 +76,7 @@ pub struct StoreInfo {
 /// Console → client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // short-lived frames; boxing buys nothing here
 pub enum ServerMsg {
     /// The answer to `hello`.
     Welcome {

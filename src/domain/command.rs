@@ -1,7 +1,8 @@
 //! Commands: what the outside world asks of the engine, and why it may refuse.
 
 use super::money::Fen;
-use super::order::OrderId;
+use super::order::{Dining, Item, OrderId};
+use super::paycode::AuthCode;
 use super::platform::PlatformEvent;
 use super::shift::DrawerCount;
 use super::staff::{Role, StaffId};
@@ -131,6 +132,31 @@ pub enum Command {
         #[serde(default)]
         confirm_open_issues: bool,
     },
+    /// An order taken at the till (docs/counter.md). The engine gives it a
+    /// store-unique id `{store_id}-{device_id}-{seq:06}` and a `C001` pickup no.
+    PlaceCounterOrder {
+        staff_id: StaffId,
+        store_id: String,
+        device_id: String,
+        ticket: CounterTicket,
+    },
+    /// The cashier scanned the customer's pay code for an order.
+    CollectPayCode {
+        order_id: OrderId,
+        staff_id: StaffId,
+        auth_code: AuthCode,
+    },
+}
+
+/// What the cashier keyed in for a counter order; prices come from the menu.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterTicket {
+    pub dining: Dining,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default)]
+    pub note: String,
+    pub items: Vec<Item>,
 }
 
 impl Command {
@@ -150,7 +176,9 @@ impl Command {
             | SignIn { staff_id, .. }
             | OpenShift { staff_id, .. }
             | MoveQueue { staff_id, .. }
-            | CloseShift { staff_id, .. } => Some(staff_id),
+            | CloseShift { staff_id, .. }
+            | PlaceCounterOrder { staff_id, .. }
+            | CollectPayCode { staff_id, .. } => Some(staff_id),
             Platform { .. }
             | Quarantine { .. }
             | ReportAcked { .. }
@@ -232,6 +260,16 @@ pub enum Refusal {
     ShiftOpen { shift: u64 },
     #[error("{count} order(s) still need a decision ({orders}): resolve them, or confirm closing with them open")]
     OpenIssues { count: usize, orders: String },
+    #[error("the order has no dishes: add at least one")]
+    EmptyOrder,
+    #[error("line {line} is not valid ({problem}): fix it and confirm again")]
+    BadLine { line: u32, problem: String },
+    #[error("pay code {masked} is not a WeChat or Alipay code (18 digits): ask the customer to refresh it and scan again")]
+    BadPayCode { masked: String },
+    #[error("pay code {masked} was already scanned for this order: ask the customer to refresh the code")]
+    PayCodeRepeated { masked: String },
+    #[error("pay code {masked} is still being confirmed: wait for its outcome (or re-check) before scanning another")]
+    CollectInProgress { masked: String },
 }
 
 impl Refusal {

@@ -3,7 +3,7 @@
 
 use super::money::Fen;
 use super::order::{Item, Order, OrderId};
-use super::platform::PaymentUpdate;
+use super::platform::{PayChannel, PaymentUpdate};
 use super::shift::{DrawerCount, OpenIssue};
 use super::staff::{Role, StaffId};
 use super::state::OrderState;
@@ -119,6 +119,17 @@ pub enum EventBody {
         order_id: OrderId,
         job: Option<u64>,
     },
+    /// The cashier scanned a pay code; the platform charges it (the full
+    /// code goes only into the outbox, never into the log).
+    PayCodeScanned {
+        order_id: OrderId,
+        channel: PayChannel,
+        /// First 4 and last 4 digits.
+        masked: String,
+        /// Salted hash, to refuse a second scan of the same code.
+        code_hash: String,
+        amount: Fen,
+    },
     /// A frame the console could not read, kept raw in the quarantine.
     FrameQuarantined {
         seq: Option<u64>,
@@ -202,7 +213,8 @@ impl EventBody {
             | Voided { order_id, .. }
             | Refunded { order_id, .. }
             | RecheckRequested { order_id }
-            | ReprintRequested { order_id, .. } => Some(order_id),
+            | ReprintRequested { order_id, .. }
+            | PayCodeScanned { order_id, .. } => Some(order_id),
             FrameQuarantined { .. }
             | ReportAcked { .. }
             | StaffAdded { .. }
@@ -234,6 +246,7 @@ impl EventBody {
             Refunded { .. } => "refunded",
             RecheckRequested { .. } => "recheck_requested",
             ReprintRequested { .. } => "reprint_requested",
+            PayCodeScanned { .. } => "pay_code_scanned",
             FrameQuarantined { .. } => "frame_quarantined",
             ReportAcked { .. } => "report_acked",
             StaffAdded { .. } => "staff_added",

@@ -3,7 +3,7 @@
 
 use super::event::EventBody;
 use super::money::Fen;
-use super::order::{Order, OrderId};
+use super::order::{Channel, Order, OrderId};
 use super::platform::PayChannel;
 use super::staff::StaffId;
 use super::state::OrderState;
@@ -173,6 +173,13 @@ pub fn reports_for(
                 in_store_amount: store,
                 online_amount: online,
                 transaction_id: transaction_id.clone(),
+                at,
+            }]
+        }
+        // Only the console places counter orders; platform orders are never echoed.
+        EventBody::OrderPlaced { order } if order.channel == Channel::Counter => {
+            vec![Report::OrderPlaced {
+                order: order.clone(),
                 at,
             }]
         }

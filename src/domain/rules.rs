@@ -5,7 +5,7 @@
 use super::command::{Command, Refusal};
 use super::event::{EventBody, UpdateEffect};
 use super::money::Fen;
-use super::order::OrderId;
+use super::order::{Order, OrderId};
 use super::platform::{PaymentUpdate, PlatformEvent, TradeState};
 use super::staff::{Role, Staff};
 use super::state::{Kitchen, OrderState};
@@ -298,6 +298,46 @@ impl Rules {
                 });
                 return Ok(events);
             }
+            Command::CollectPayCode {
+                order_id,
+                auth_code,
+                ..
+            } => {
+                need_money()?;
+                let st = existing(order_id)?;
+                if st.is_closed_by_cancel() {
+                    return Err(Refusal::OrderVoid);
+                }
+                let amount = st.remaining();
+                if amount == Fen::ZERO {
+                    return Err(Refusal::AlreadyPaid);
+                }
+                let masked = auth_code.masked();
+                let Some(channel) = auth_code.channel() else {
+                    return Err(Refusal::BadPayCode { masked });
+                };
+                let code_hash = auth_code.hash_for(order_id);
+                if st.pay_codes.iter().any(|c| c.code_hash == code_hash) {
+                    return Err(Refusal::PayCodeRepeated { masked });
+                }
+                // A code still being confirmed could yet succeed: a second
+                // one now could charge the customer twice.
+                let open = st.online.as_ref().is_some_and(|u| u.outcome_open());
+                if let (true, Some(last)) = (open, st.pay_codes.last()) {
+                    return Err(Refusal::CollectInProgress {
+                        masked: last.masked.clone(),
+                    });
+                }
+                // The platform answers with payment.updated events; nothing
+                // else follows from the scan itself.
+                return Ok(vec![EventBody::PayCodeScanned {
+                    order_id: order_id.clone(),
+                    channel,
+                    masked,
+                    code_hash,
+                    amount,
+                }]);
+            }
             Command::Reprint { order_id, job, .. } => {
                 existing(order_id)?;
                 EventBody::ReprintRequested {
@@ -308,6 +348,38 @@ impl Rules {
             _ => return Ok(Vec::new()),
         };
         Ok(self.with_consequences(order, primary))
+    }
+
+    /// Decides a counter order the engine has numbered: its lines must be
+    /// valid; it fires by the fire policy like any order.
+    pub fn counter_order(&self, order: Order, staff: &Staff) -> Result<Vec<EventBody>, Refusal> {
+        if !staff.role.may_take_money() {
+            return Err(forbidden(staff, "cashier or a manager"));
+        }
+        if order.items.is_empty() {
+            return Err(Refusal::EmptyOrder);
+        }
+        for it in &order.items {
+            let problem = if it.qty == 0 {
+                Some("quantity 0")
+            } else if it.unit_price.is_negative() {
+                Some("negative price")
+            } else if it.sku.trim().is_empty() {
+                Some("no sku")
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                return Err(Refusal::BadLine {
+                    line: it.line,
+                    problem: p.into(),
+                });
+            }
+        }
+        if let Err(problem) = order.validate() {
+            return Err(Refusal::BadLine { line: 0, problem });
+        }
+        Ok(self.with_consequences(None, EventBody::OrderPlaced { order }))
     }
 
     /// Checks a settlement's tenders against what is still due and returns

@@ -99,6 +99,14 @@ pub struct RefundRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScannedCode {
+    pub channel: super::platform::PayChannel,
+    pub masked: String,
+    pub code_hash: String,
+    pub at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderState {
     pub order: Order,
     /// Kitchen state per item line (stored as `[[line, state], …]` so it
@@ -119,6 +127,9 @@ pub struct OrderState {
     pub double_resolved: bool,
     pub fired_at: Option<DateTime<FixedOffset>>,
     pub bumped_at: Option<DateTime<FixedOffset>>,
+    /// Pay codes scanned for this order (masked form and salted hash).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pay_codes: Vec<ScannedCode>,
     /// Log id of the last event applied to this order.
     pub last_event: u64,
     pub updated_at: DateTime<FixedOffset>,
@@ -146,6 +157,7 @@ impl OrderState {
             double_resolved: false,
             fired_at: None,
             bumped_at: None,
+            pay_codes: Vec::new(),
             last_event: event_id,
             updated_at: at,
         }
@@ -421,6 +433,17 @@ impl OrderState {
                 method: *method,
                 reason: reason.clone(),
                 approver: approver.clone(),
+                at,
+            }),
+            PayCodeScanned {
+                channel,
+                masked,
+                code_hash,
+                ..
+            } => self.pay_codes.push(ScannedCode {
+                channel: *channel,
+                masked: masked.clone(),
+                code_hash: code_hash.clone(),
                 at,
             }),
             RecheckRequested { .. }

@@ -2,7 +2,7 @@
 
 use super::clock::business_date;
 use super::{pins, Board, Committed, EngineConfig, EngineError, EngineStats, Op, Request};
-use crate::domain::report::reports_for;
+use crate::domain::report::{reports_for, Report};
 use crate::domain::shift::{self, shift_key, DrawerCount, ShiftRecord};
 use crate::domain::staff::{pin_is_well_formed, PIN_LOCK_AFTER, PIN_LOCK_SECONDS};
 use crate::domain::{
@@ -658,6 +658,18 @@ impl Writer {
                 confirm_open_issues,
                 now,
             )?,
+            Command::PlaceCounterOrder {
+                staff_id,
+                store_id,
+                device_id,
+                ticket,
+            } => {
+                let staff = self.active_staff(&staff_id)?;
+                let order =
+                    self.number_counter_order(&mut w, &store_id, &device_id, ticket, now)?;
+                let bodies = self.cfg.rules.counter_order(order, &staff)?;
+                self.add_events(&mut w, Actor::Staff { id: staff.id }, bodies, now)?;
+            }
             cmd => {
                 let staff_id = cmd
                     .staff_id()
@@ -691,6 +703,9 @@ impl Writer {
                         .rules
                         .store(order.as_ref(), &cmd, &staff, approver.as_ref())?;
                 self.add_events(&mut w, Actor::Staff { id: staff.id }, bodies, now)?;
+                if let Command::CollectPayCode { auth_code, .. } = &cmd {
+                    self.collect_report(&mut w, auth_code, now);
+                }
             }
         }
         Ok(w)
@@ -882,6 +897,67 @@ impl Writer {
         Ok(out.into_values().collect())
     }
 
+    /// Gives a counter order its id and pickup number from durable counters
+    /// in the meta tree: `{store}-{device}-{seq:06}` and `C001`… (daily).
+    fn number_counter_order(
+        &self,
+        w: &mut Writes,
+        store_id: &str,
+        device_id: &str,
+        ticket: crate::domain::command::CounterTicket,
+        now: DateTime<FixedOffset>,
+    ) -> Result<crate::domain::Order, EngineError> {
+        let read = |v: Option<Vec<u8>>| v.filter(|v| v.len() == 8).map(|v| be_u64(&v)).unwrap_or(0);
+        let seq = read(self.get(META, b"counter_seq")?) + 1;
+        let day = business_date(&now, self.cfg.tz);
+        let pickup_key = format!("counter_pickup:{day}");
+        let pickup = read(self.get(META, pickup_key.as_bytes())?) % 999 + 1;
+        w.put(META, "counter_seq", seq.to_be_bytes().to_vec());
+        w.put(META, pickup_key, pickup.to_be_bytes().to_vec());
+        let amount_due = ticket.items.iter().map(|i| i.total()).sum();
+        Ok(crate::domain::Order {
+            id: OrderId(format!("{store_id}-{device_id}-{seq:06}")),
+            pickup_no: format!("C{pickup:03}"),
+            table: ticket.table,
+            channel: crate::domain::Channel::Counter,
+            dining: ticket.dining,
+            placed_at: now,
+            currency: "CNY".into(),
+            amount_due,
+            note: ticket.note,
+            items: ticket.items,
+        })
+    }
+
+    /// The `payment.collect` report for the scan just committed: the only
+    /// place the full pay code is written (docs/counter.md "Pay codes").
+    fn collect_report(
+        &mut self,
+        w: &mut Writes,
+        auth_code: &crate::domain::AuthCode,
+        now: DateTime<FixedOffset>,
+    ) {
+        let scanned = w.events.iter().find_map(|e| match &e.body {
+            EventBody::PayCodeScanned {
+                order_id,
+                channel,
+                amount,
+                ..
+            } => Some((e.id, order_id.clone(), *channel, *amount)),
+            _ => None,
+        });
+        if let Some((event_id, order_id, channel, amount)) = scanned {
+            let report = Report::PaymentCollect {
+                order_id,
+                auth_code: auth_code.0.clone(),
+                amount,
+                channel,
+                at: now,
+            };
+            self.push_report(w, report, event_id, now);
+        }
+    }
+
     fn check_seq(&self, seq: u64) -> Result<(), EngineError> {
         if seq > self.cursor + 1 {
             return Err(EngineError::Gap {
@@ -999,25 +1075,7 @@ impl Writer {
                 None => (None, None),
             };
             for report in reports_for(&ev.body, after.as_ref(), now) {
-                let seq = self.next_outbox;
-                self.next_outbox += 1;
-                let rid = ulid::Ulid::new().to_string();
-                let entry = OutboxEntry {
-                    seq,
-                    id: rid.clone(),
-                    report,
-                    event_id: id,
-                    created_at: now,
-                };
-                w.put(OUTBOX, seq.to_be_bytes().to_vec(), encode(&entry));
-                w.put(
-                    OUTBOX_IDS,
-                    rid.clone().into_bytes(),
-                    seq.to_be_bytes().to_vec(),
-                );
-                w.put(META, "next_outbox", self.next_outbox.to_be_bytes().to_vec());
-                w.reports.push(rid);
-                w.outbox_delta += 1;
+                self.push_report(w, report, id, now);
             }
             let mut planned = self.cfg.routes.plan(&ev, before.as_ref(), after.as_ref());
             if let EventBody::ReprintRequested { order_id, job } = &ev.body {
@@ -1041,6 +1099,36 @@ impl Writer {
             w.orders.push(st);
         }
         Ok(())
+    }
+
+    /// Puts a report into the outbox; its id (a ULID) is the platform's
+    /// idempotency key, so a re-send never acts twice.
+    fn push_report(
+        &mut self,
+        w: &mut Writes,
+        report: Report,
+        event_id: u64,
+        now: DateTime<FixedOffset>,
+    ) {
+        let seq = self.next_outbox;
+        self.next_outbox += 1;
+        let rid = ulid::Ulid::new().to_string();
+        let entry = OutboxEntry {
+            seq,
+            id: rid.clone(),
+            report,
+            event_id,
+            created_at: now,
+        };
+        w.put(OUTBOX, seq.to_be_bytes().to_vec(), encode(&entry));
+        w.put(
+            OUTBOX_IDS,
+            rid.clone().into_bytes(),
+            seq.to_be_bytes().to_vec(),
+        );
+        w.put(META, "next_outbox", self.next_outbox.to_be_bytes().to_vec());
+        w.reports.push(rid);
+        w.outbox_delta += 1;
     }
 
     fn plan_reprint(
@@ -1270,7 +1358,8 @@ fn order_of(cmd: &Command) -> Option<OrderId> {
         | Command::Void { order_id, .. }
         | Command::Refund { order_id, .. }
         | Command::ResolveDoublePayment { order_id, .. }
-        | Command::Reprint { order_id, .. } => Some(order_id.clone()),
+        | Command::Reprint { order_id, .. }
+        | Command::CollectPayCode { order_id, .. } => Some(order_id.clone()),
         Command::Recall { order_id, .. } => order_id.clone(),
         _ => None,
     }

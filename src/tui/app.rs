@@ -234,6 +234,8 @@ pub enum Dialog {
     Settle(SettleDialog),
     Manager(ManagerDialog),
     Shift(ShiftDialog),
+    /// A counter order being keyed in (`tui::counter`).
+    Counter(crate::counter::OrderEntry),
 }
 
 /// The last thing that happened, on the bottom line.
@@ -292,6 +294,8 @@ pub enum Message {
     OpenShift,
     /// The close-shift dialog (drawer count, manager's approval).
     CloseShift,
+    /// Open order entry for a counter order.
+    NewCounterOrder,
     Engine(Arc<Event>),
     /// The subscription fell behind: rebuild from the engine's board.
     Lagged,
@@ -335,6 +339,11 @@ pub enum Pending {
         job: u64,
     },
     Shift(ShiftAction),
+    CounterOrder,
+    Collect {
+        pickup: String,
+        masked: String,
+    },
 }
 
 pub struct App {
@@ -374,6 +383,8 @@ pub struct App {
     pub(crate) jobs: Vec<crate::store::JobRecord>,
     pub(crate) jobs_selected: usize,
     pub(crate) jobs_read_at: Option<std::time::Instant>,
+    pub(crate) counter: Option<super::counter::CounterSetup>,
+    pub(crate) collecting: Option<super::counter::Collecting>,
 }
 
 impl App {
@@ -432,6 +443,8 @@ impl App {
             banner,
             link_lost: None,
             quit: false,
+            counter: None,
+            collecting: None,
         };
         app.backfill_log();
         if let Some(s) = signed_in {
@@ -1118,6 +1131,7 @@ impl App {
                     error: None,
                 }));
             }
+            Message::NewCounterOrder => self.open_counter(),
             Message::Recheck => {
                 let st = rows.get(i)?;
                 return Some(Effect {
@@ -1215,6 +1229,7 @@ impl App {
             Dialog::Settle(d) => self.update_settle(d, msg),
             Dialog::Manager(d) => self.update_manager(d, msg),
             Dialog::Shift(d) => self.update_shift(d, msg),
+            Dialog::Counter(e) => self.update_counter(e, msg),
         }
     }
 
@@ -1334,7 +1349,9 @@ impl App {
                 d.error = None;
             }
             (SettleStage::Tender, Message::Char(c)) if c.is_ascii_digit() || c == '.' => {
-                if d.input.len() < 12 {
+                // A scanned pay code is 18 digits; an amount is shorter.
+                let room = if d.method == Method::Scan { 20 } else { 12 };
+                if d.input.len() < room {
                     d.input.push(c);
                 }
                 d.error = None;
@@ -1352,6 +1369,9 @@ impl App {
                 Some(_) => d.error = None,
                 None => d.error = Some(self.words.bad_amount.to_string()),
             },
+            (SettleStage::Tender, Message::Enter) if App::is_pay_code_entry(&d) => {
+                return self.scan_code(d, pickup);
+            }
             (SettleStage::Tender, Message::Enter) => match self.current_tender(&d) {
                 Some(t) => {
                     d.tenders.push(t);
@@ -1793,6 +1813,7 @@ impl App {
                     .insert(*quarantine_id, (ev.at, error.clone()));
             }
         }
+        self.follow_collect(ev);
         self.log_event(ev);
         self.log_scroll = 0;
     }
@@ -1930,6 +1951,26 @@ impl App {
                 let new = c.jobs.first().map(|n| format!(" #{n}")).unwrap_or_default();
                 self.note = Some(Note::Done(format!("#{job} {}{new}", w.reprinted)));
             }
+            (Pending::CounterOrder, Ok(c)) => self.counter_placed(&c.events),
+            (Pending::CounterOrder, Err(e)) => {
+                let msg = error_text(w, &e);
+                if let Some(Dialog::Counter(entry)) = &mut self.dialog {
+                    entry.error = Some(msg.clone());
+                }
+                self.note = Some(Note::Refused(msg));
+            }
+            (Pending::Collect { pickup, masked }, Ok(_)) => {
+                let cw = super::counter::words(w.chinese);
+                self.note = Some(Note::Done(format!("{pickup} {masked} {}", cw.sent)));
+            }
+            (Pending::Collect { .. }, Err(e)) => {
+                self.collecting = None;
+                let msg = error_text(w, &e);
+                if let Some(Dialog::Settle(d)) = &mut self.dialog {
+                    d.error = Some(msg.clone());
+                }
+                self.note = Some(Note::Refused(msg));
+            }
             (_, Err(e)) => self.note = Some(Note::Refused(error_text(w, &e))),
         }
     }
@@ -1983,6 +2024,19 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         Refusal::ShiftOpen { shift } => format!("第 {shift} 班还没交班: 请先点钱箱交班"),
         Refusal::OpenIssues { count, orders } => {
             format!("{count} 单还需要处理 ({orders}): 请先处理, 或确认带未结订单交班")
+        }
+        Refusal::EmptyOrder => "还没有点菜: 请至少加一道菜".into(),
+        Refusal::BadLine { line, problem } => {
+            format!("第 {line} 行有误({problem}): 请改正后再下单")
+        }
+        Refusal::BadPayCode { masked } => {
+            format!("付款码 {masked} 无效(应为 18 位微信或支付宝付款码): 请顾客刷新后重扫")
+        }
+        Refusal::PayCodeRepeated { masked } => {
+            format!("付款码 {masked} 已扫过这张单: 请顾客刷新付款码")
+        }
+        Refusal::CollectInProgress { masked } => {
+            format!("付款码 {masked} 还在确认中: 请等结果(或重新查询)再扫")
         }
         other => other.to_string(),
     }

@@ -33,6 +33,14 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
         KeyCode::Enter => return Some(Message::Enter),
         _ => {}
     }
+    // Order entry: every character is text or a counter key (tui::counter).
+    if let Some(Dialog::Counter(_)) = app.dialog() {
+        return match key.code {
+            KeyCode::Tab | KeyCode::BackTab => Some(Message::NextField),
+            KeyCode::Char(c) => Some(Message::Char(c)),
+            _ => None,
+        };
+    }
     let typing = app.staff().is_none()
         || matches!(
             app.dialog(),
@@ -80,6 +88,7 @@ pub fn message_for(app: &App, key: KeyEvent) -> Option<Message> {
             Some(Message::NextStation)
         }
         (Screen::Rail, KeyCode::Char('.')) => Some(Message::Serve),
+        (Screen::Cashier, KeyCode::Char('n')) => Some(Message::NewCounterOrder),
         (Screen::Cashier, KeyCode::Char('r')) => Some(Message::Recheck),
         (Screen::Cashier, KeyCode::Char('v')) => Some(Message::Void),
         (Screen::Cashier, KeyCode::Char('d')) => Some(Message::ResolveDouble),

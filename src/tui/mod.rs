@@ -4,6 +4,8 @@
 //!
 //! - `app`: the state (`App`), messages and `update`; commands go to the
 //!   engine as `Effect`s. No sled, no sockets: only an `EngineHandle`.
+//! - `counter`: order entry at the till and pay codes charged through the
+//!   platform (an `impl App` of its own, with its words).
 //! - `keys`: a key to a `Message`, by screen and dialog.
 //! - `view`: drawing, `impl Widget for &App`, one function per panel.
 //! - `alerts`: what needs a person now (failed or double payments, printers,
@@ -19,6 +21,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod counter;
 pub mod keys;
 pub mod source;
 pub mod term;
@@ -55,6 +58,25 @@ pub fn printers_unknown(cfg: &Config) -> SpoolStatus {
         .collect()
 }
 
+/// The counter's menu from `[store] menu` (or beside the config). A missing
+/// or bad menu leaves the counter off (logged) rather than the kitchen down.
+pub fn counter_setup(cfg: &Config) -> Option<counter::CounterSetup> {
+    let path = cfg.menu_path(None);
+    match crate::counter::Menu::load(&path, &cfg.claimed_stations()) {
+        Ok(menu) => Some(counter::CounterSetup {
+            menu: Arc::new(menu),
+            store_id: cfg.store.id.clone(),
+            device_id: cfg.feed.device_id.clone(),
+        }),
+        Err(errs) => {
+            for e in errs {
+                tracing::warn!(error = %e, "counter off: the menu cannot be used (passline menu check)");
+            }
+            None
+        }
+    }
+}
+
 /// `passline run`: loads the config, logs to a file, opens the engine and
 /// runs the console with the feed and printer status watches given.
 pub async fn run_with(
@@ -67,7 +89,8 @@ pub async fn run_with(
     let tz = cfg.tz();
     let ui = UiOptions::from_config(&cfg.ui, &cfg.store.name, Arc::new(SystemClock { tz }))
         .with_printers(cfg, profiles);
-    run_app(engine, feed, printers, ui, None, None)
+    let counter = counter_setup(cfg);
+    term::run_app_with(engine, feed, printers, ui, None, None, counter)
         .await
         .context("the terminal failed: run passline in a real terminal (not a pipe)")
 }

@@ -50,11 +50,24 @@ enum Wake {
 /// with a staff member already signed in and a banner line.
 pub async fn run_app(
     engine: impl Into<Source>,
+    feed: watch::Receiver<FeedStatus>,
+    printers: watch::Receiver<SpoolStatus>,
+    ui: UiOptions,
+    signed_in: Option<Staff>,
+    banner: Option<String>,
+) -> io::Result<()> {
+    run_app_with(engine, feed, printers, ui, signed_in, banner, None).await
+}
+
+/// `run_app` with the counter set up (menu, store and device id).
+pub async fn run_app_with(
+    engine: impl Into<Source>,
     mut feed: watch::Receiver<FeedStatus>,
     mut printers: watch::Receiver<SpoolStatus>,
     ui: UiOptions,
     signed_in: Option<Staff>,
     banner: Option<String>,
+    counter: Option<super::counter::CounterSetup>,
 ) -> io::Result<()> {
     let mut term_sig = signal(SignalKind::terminate())?;
     let mut hup_sig = signal(SignalKind::hangup())?;
@@ -65,6 +78,9 @@ pub async fn run_app(
     let chinese = ui.language == crate::config::Language::Zh;
     let lost_text = source.link_lost_text(chinese);
     let mut app = App::new(source, f, p, ui, signed_in, banner);
+    if let Some(c) = counter {
+        app = app.with_counter(c);
+    }
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
     let mut keys = EventStream::new();

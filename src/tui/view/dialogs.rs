@@ -76,6 +76,7 @@ pub(super) fn settle(app: &App, d: &SettleDialog, area: Rect, buf: &mut Buffer) 
                 })
                 .collect();
             lines.push(Line::from([vec![label(w.method)], methods].concat()));
+            lines.extend(super::counter::scan_lines(app, d));
             for tdr in &d.tenders {
                 lines.push(Line::from(vec![
                     label(w.split_so_far),

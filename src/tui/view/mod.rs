@@ -4,6 +4,7 @@
 //! wide still line up.
 
 mod cashier;
+mod counter;
 mod dialogs;
 mod lists;
 mod printers;
@@ -66,6 +67,7 @@ impl Widget for &App {
             Some(Dialog::Settle(d)) => dialogs::settle(self, d, body, buf),
             Some(Dialog::Manager(d)) => dialogs::manager(self, d, body, buf),
             Some(Dialog::Shift(d)) => dialogs::shift(self, d, body, buf),
+            Some(Dialog::Counter(e)) => counter::order_entry(self, e, body, buf),
             None => {}
         }
         if self.help {
@@ -184,6 +186,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{}  ", now.format("%H:%M:%S")), bar),
         feed_span(app),
     ];
+
     left.extend(printer_spans(app));
     let who = match &app.staff {
         Some(s) => format!("{} {}({})", s.id, s.name, w.role(s.role)),
@@ -198,10 +201,13 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         bar
     };
-    let right = vec![
+    let mut right = Vec::new();
+    // Reports waiting for the platform (counter orders taken offline …).
+    right.extend(counter::unsent_span(app));
+    right.extend([
         Span::styled(format!(" {who} "), bar),
         Span::styled(format!(" {} {n} ", w.open_alerts), alert_style),
-    ];
+    ]);
     let right_w: usize = right.iter().map(|s| cols(&s.content)).sum();
     let right_w = (right_w as u16).min(area.width);
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
@@ -307,6 +313,7 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
         (Some(Dialog::Settle(_)), _) => w.keys_settle,
         (Some(Dialog::Manager(_)), _) => w.keys_manager,
         (Some(Dialog::Shift(_)), _) => w.keys_shift,
+        (Some(Dialog::Counter(_)), _) => counter::KEYS[usize::from(!w.chinese)],
         (None, Screen::SignIn) => w.keys_sign_in,
         (None, Screen::Rail) => w.keys_rail,
         (None, Screen::Cashier) => w.keys_cashier,
