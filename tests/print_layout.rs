@@ -337,3 +337,41 @@ fn a_printer_without_chinese_gets_question_marks_not_garbage() {
     let text = decode(&bytes);
     assert!(text.iter().any(|l| l.contains("2x ????")), "{text:#?}");
 }
+
+#[test]
+fn the_preview_of_a_printed_job_shows_it_as_printed_not_as_a_reprint() {
+    use passline::store::{JobRecord, JobState};
+    let order: passline::domain::Order = serde_json::from_value(serde_json::json!({
+        "id": "WX-1", "pickup_no": "A001", "table": "3", "channel": "wechat_mini", "dining": "dine_in",
+        "placed_at": "2026-11-25T12:01:05+08:00", "currency": "CNY", "amount_due": 3800, "note": "",
+        "items": [{"line":1,"sku":"GBJD","name":"宫保鸡丁","qty":1,"unit_price":3800,"station":"hot","modifiers":[],"note":""}]
+    }))
+    .expect("order");
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T12:02:00+08:00").expect("time");
+    let mut job = JobRecord {
+        job: 7,
+        printer: "hot".into(),
+        doc: passline::print::job::JobDoc::Kitchen {
+            order,
+            station: "hot".into(),
+            lines: vec![1],
+            addon: false,
+            fired_at: at,
+        },
+        event_id: 3,
+        created_at: at,
+        state: JobState::Done,
+        attempts: 1,
+        interrupted: false,
+        last_error: None,
+        printed_at: Some(at),
+    };
+    let profile = passline::print::profile::Profile::builtin("generic-80").expect("profile");
+    let text = passline::print::preview_text(&job, &profile).join("\n");
+    assert!(!text.contains("REPRINT"), "{text}");
+    // Sent twice (the first cut off): it printed with the mark.
+    job.attempts = 2;
+    job.interrupted = true;
+    let text = passline::print::preview_text(&job, &profile).join("\n");
+    assert!(text.contains("possible duplicate of #7"), "{text}");
+}

@@ -180,6 +180,18 @@ pub fn preview_text(job: &JobRecord, profile: &Profile) -> Vec<String> {
 }
 
 pub fn preview_text_for(job: &JobRecord, profile: &Profile, shop: &Shop) -> Vec<String> {
+    // A printed job's attempt was counted before its last send: show it as
+    // that send printed it (marked only if an earlier send had started).
+    let as_printed;
+    let job = if job.state == crate::store::JobState::Done && job.attempts > 0 {
+        as_printed = JobRecord {
+            attempts: job.attempts - 1,
+            ..job.clone()
+        };
+        &as_printed
+    } else {
+        job
+    };
     match render_job(job, profile, shop) {
         Ok(bytes) => super::decode::decode(&bytes),
         Err(e) => vec![e.to_string()],
