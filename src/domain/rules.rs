@@ -555,7 +555,8 @@ fn update_effect(st: &OrderState, u: &PaymentUpdate) -> UpdateEffect {
     }
 }
 
-fn forbidden(s: &Staff, needed: &str) -> Refusal {
+/// The refusal for a staff member whose role does not allow a command.
+pub(crate) fn forbidden(s: &Staff, needed: &str) -> Refusal {
     Refusal::Forbidden {
         who: format!("{} {}", s.id, s.name),
         role: s.role.as_str().into(),

@@ -415,14 +415,7 @@ impl Writer {
         approval: &Approval,
     ) -> Result<(), EngineError> {
         let approver = self.check_pin(&approval.staff_id, &approval.pin)?;
-        if !approver.role.may_approve() {
-            return Err(Refusal::Forbidden {
-                who: format!("{} {}", approver.id, approver.name),
-                role: approver.role.as_str().into(),
-                needed: "manager to approve".into(),
-            }
-            .into());
-        }
+        need_role(&approver, approver.role.may_approve(), "manager to approve")?;
         let known = |name: &str| self.cfg.routes.printers.iter().any(|p| p.name == name);
         for name in [&from, &to] {
             if !self.cfg.routes.printers.is_empty() && !known(name) {
@@ -627,14 +620,7 @@ impl Writer {
                 approval,
             } => {
                 let staff = self.active_staff(&staff_id)?;
-                if !staff.role.may_take_money() {
-                    return Err(Refusal::Forbidden {
-                        who: format!("{} {}", staff.id, staff.name),
-                        role: staff.role.as_str().into(),
-                        needed: "cashier or a manager".into(),
-                    }
-                    .into());
-                }
+                need_role(&staff, staff.role.may_take_money(), "cashier or a manager")?;
                 self.move_queue(&mut w, from, to, &approval)?;
             }
             Command::SignIn { staff_id, pin } => {
@@ -734,14 +720,7 @@ impl Writer {
             Some(p) => self.check_pin(staff_id, p)?,
             None => self.active_staff(staff_id)?,
         };
-        if !staff.role.may_take_money() {
-            return Err(Refusal::Forbidden {
-                who: format!("{} {}", staff.id, staff.name),
-                role: staff.role.as_str().into(),
-                needed: "cashier or a manager".into(),
-            }
-            .into());
-        }
+        need_role(&staff, staff.role.may_take_money(), "cashier or a manager")?;
         if let Some(open) = self.open_shift_record()? {
             return Err(Refusal::ShiftOpen { shift: open.number }.into());
         }
@@ -803,23 +782,13 @@ impl Writer {
         now: DateTime<FixedOffset>,
     ) -> Result<(), EngineError> {
         let staff = self.active_staff(staff_id)?;
-        if !staff.role.may_take_money() {
-            return Err(Refusal::Forbidden {
-                who: format!("{} {}", staff.id, staff.name),
-                role: staff.role.as_str().into(),
-                needed: "cashier or a manager".into(),
-            }
-            .into());
-        }
+        need_role(&staff, staff.role.may_take_money(), "cashier or a manager")?;
         let approver = self.check_pin(&approval.staff_id, &approval.pin)?;
-        if !approver.role.may_approve() {
-            return Err(Refusal::Forbidden {
-                who: format!("{} {}", approver.id, approver.name),
-                role: approver.role.as_str().into(),
-                needed: "manager to close the shift".into(),
-            }
-            .into());
-        }
+        need_role(
+            &approver,
+            approver.role.may_approve(),
+            "manager to close the shift",
+        )?;
         let Some(mut rec) = self.open_shift_record()? else {
             return Err(Refusal::NoShiftOpen.into());
         };
@@ -1362,5 +1331,14 @@ fn order_of(cmd: &Command) -> Option<OrderId> {
         | Command::CollectPayCode { order_id, .. } => Some(order_id.clone()),
         Command::Recall { order_id, .. } => order_id.clone(),
         _ => None,
+    }
+}
+
+/// Refuses a staff member whose role does not allow the command.
+fn need_role(s: &Staff, allowed: bool, needed: &str) -> Result<(), EngineError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(crate::domain::rules::forbidden(s, needed).into())
     }
 }
