@@ -71,6 +71,9 @@ pub struct ApiServer {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// The task that turns engine events into frames; it holds an engine
+    /// handle, so `stop` waits for it too (the store can then be reopened).
+    hub: tokio::task::JoinHandle<()>,
 }
 
 impl ApiServer {
@@ -100,7 +103,7 @@ impl ApiServer {
         };
         let (stop, stop_rx) = watch::channel(false);
         let (frames, _) = broadcast::channel(4096);
-        tokio::spawn(hub(engine.clone(), frames.clone(), stop_rx.clone()));
+        let hub = tokio::spawn(hub(engine.clone(), frames.clone(), stop_rx.clone()));
         let shared = Arc::new(Shared {
             frames,
             engine,
@@ -112,7 +115,12 @@ impl ApiServer {
         });
         tracing::info!(%addr, token = shared.token.is_some(), "local API listening");
         let task = tokio::spawn(accept_loop(listener, shared));
-        Ok(ApiServer { addr, stop, task })
+        Ok(ApiServer {
+            addr,
+            stop,
+            task,
+            hub,
+        })
     }
 
     /// Where it listens (the real port when `:0` was asked).
@@ -130,6 +138,7 @@ impl ApiServer {
         {
             tracing::warn!("local API: some clients did not close in time");
         }
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.hub).await;
     }
 }
 

@@ -35,7 +35,18 @@ impl TestStore {
     }
 
     pub fn start(&mut self) {
-        let store = Store::open(self.dir.path(), 4 << 20).expect("open store");
+        // Tasks that held an engine handle (an API server, a feed) may still
+        // be finishing after a restart: wait for the store's lock, briefly.
+        let mut tries = 0;
+        let store = loop {
+            match Store::open(self.dir.path(), 4 << 20) {
+                Err(passline::store::StoreError::Locked { .. }) if tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                other => break other.expect("open store"),
+            }
+        };
         let cfg = EngineConfig {
             rules: self.rules,
             routes: self.routes.clone(),
