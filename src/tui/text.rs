@@ -247,7 +247,7 @@ pub static ZH: Words = Words {
     help_title: "按键",
     keys_global: &[
         ("Tab", "切换屏幕"),
-        ("F2 F3 F4 F5", "厨房 收银 警报 日志"),
+        ("F2-F7", "厨房 收银 警报 日志 报表 打印"),
         ("j", "处理最新警报"),
         ("?", "帮助"),
         ("F12", "退出登录"),
@@ -269,6 +269,7 @@ pub static ZH: Words = Words {
         ("r", "重新查询线上付款"),
         ("v", "作废(经理)"),
         ("d", "处理重复付款(经理)"),
+        ("n", "柜台点单(编码或拼音首字母)"),
     ],
     keys_alerts: &[
         ("上下", "选择"),
@@ -431,7 +432,7 @@ pub static EN: Words = Words {
     help_title: "Keys",
     keys_global: &[
         ("Tab", "next screen"),
-        ("F2 F3 F4 F5", "kitchen cashier alerts log"),
+        ("F2-F7", "kitchen cashier alerts log report printers"),
         ("j", "handle the newest alert"),
         ("?", "help"),
         ("F12", "sign out"),
@@ -457,6 +458,7 @@ pub static EN: Words = Words {
         ("r", "re-check the online payment"),
         ("v", "void (manager)"),
         ("d", "resolve double payment (manager)"),
+        ("n", "take an order at the counter (sku or pinyin initials)"),
     ],
     keys_alerts: &[
         ("Up Down", "select"),
