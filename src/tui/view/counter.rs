@@ -4,7 +4,6 @@
 use super::super::app::{App, SettleDialog};
 use super::super::counter::words;
 use super::super::width::{fit, pad, pad_left};
-use super::{boxed, centered};
 use crate::counter::entry::EntryField;
 use crate::counter::OrderEntry;
 use crate::domain::{Dining, Method, TradeState};
@@ -13,7 +12,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 /// The help overlay's keys for order entry, [中文, English].
 pub(super) const KEYS: [&[(&str, &str)]; 2] = [
@@ -127,20 +125,13 @@ pub(super) fn order_entry(app: &App, e: &OrderEntry, area: Rect, buf: &mut Buffe
         Span::styled(e.total().to_string(), big),
     ]));
     if let Some(err) = &e.error {
-        lines.push(Line::from(Span::styled(
-            format!(" {err}"),
-            Style::new().fg(t.late).add_modifier(Modifier::BOLD),
-        )));
+        lines.push(super::error_line(t, err));
     }
     lines.push(Line::from(Span::styled(
         format!(" {}", cw.keys),
         Style::new().fg(t.accent),
     )));
-    let rect = centered(area, 78, lines.len() as u16 + 3);
-    let inner = boxed(t, rect, cw.title, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(inner, buf);
+    super::dialog(t, area, (78, lines.len() as u16 + 3), cw.title, lines, buf);
 }
 
 /// What "scan" means in the settle dialog right now, and a code's progress.

@@ -6,13 +6,11 @@ use super::super::app::{
     App, ManagerAction, ManagerDialog, SettleDialog, SettleStage, ShiftAction, ShiftDialog,
 };
 use super::super::width::pad;
-use super::{boxed, centered};
 use crate::domain::Method;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 pub(super) fn settle(app: &App, d: &SettleDialog, area: Rect, buf: &mut Buffer) {
     let (w, t) = (app.words, &app.opts.theme);
@@ -139,16 +137,9 @@ pub(super) fn settle(app: &App, d: &SettleDialog, area: Rect, buf: &mut Buffer) 
         }
     }
     if let Some(e) = &d.error {
-        lines.push(Line::from(Span::styled(
-            format!(" {e}"),
-            Style::new().fg(t.late).add_modifier(Modifier::BOLD),
-        )));
+        lines.push(super::error_line(t, e));
     }
-    let rect = centered(area, 78, lines.len() as u16 + 2);
-    let inner = boxed(t, rect, w.settle, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(inner, buf);
+    super::dialog(t, area, (78, lines.len() as u16 + 2), w.settle, lines, buf);
 }
 
 pub(super) fn manager(app: &App, d: &ManagerDialog, area: Rect, buf: &mut Buffer) {
@@ -212,16 +203,9 @@ pub(super) fn manager(app: &App, d: &ManagerDialog, area: Rect, buf: &mut Buffer
         Style::new().fg(t.accent),
     )));
     if let Some(e) = &d.error {
-        lines.push(Line::from(Span::styled(
-            format!(" {e}"),
-            Style::new().fg(t.late).add_modifier(Modifier::BOLD),
-        )));
+        lines.push(super::error_line(t, e));
     }
-    let rect = centered(area, 64, lines.len() as u16 + 2);
-    let inner = boxed(t, rect, title, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(inner, buf);
+    super::dialog(t, area, (64, lines.len() as u16 + 2), title, lines, buf);
 }
 
 pub(super) fn shift(app: &App, d: &ShiftDialog, area: Rect, buf: &mut Buffer) {
@@ -315,10 +299,7 @@ pub(super) fn shift(app: &App, d: &ShiftDialog, area: Rect, buf: &mut Buffer) {
         Style::new().fg(t.accent),
     )));
     if let Some(e) = &d.error {
-        lines.push(Line::from(Span::styled(
-            format!(" {e}"),
-            Style::new().fg(t.late).add_modifier(Modifier::BOLD),
-        )));
+        lines.push(super::error_line(t, e));
     }
     // An error wraps inside the box: make room for all of it.
     let wrapped = d
@@ -326,9 +307,12 @@ pub(super) fn shift(app: &App, d: &ShiftDialog, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .map(|e| super::super::width::cols(e) / 66)
         .unwrap_or(0);
-    let rect = centered(area, 70, (lines.len() + wrapped) as u16 + 2);
-    let inner = boxed(t, rect, title, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(inner, buf);
+    super::dialog(
+        t,
+        area,
+        (70, (lines.len() + wrapped) as u16 + 2),
+        title,
+        lines,
+        buf,
+    );
 }

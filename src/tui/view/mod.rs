@@ -91,6 +91,31 @@ pub(crate) fn age(now: DateTime<FixedOffset>, since: DateTime<FixedOffset>) -> S
 }
 
 /// A rectangle of at most `w` x `h` in the middle of `area`.
+/// A refusal or error inside a dialog: red and bold, after a space.
+pub(crate) fn error_line(t: &Theme, e: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        format!(" {e}"),
+        Style::new().fg(t.late).add_modifier(Modifier::BOLD),
+    ))
+}
+
+/// Draws a dialog: a box `w` wide and `h` high (inside borders included)
+/// centred in `area`, titled, holding `lines` wrapped to its width.
+pub(crate) fn dialog(
+    t: &Theme,
+    area: Rect,
+    (w, h): (u16, u16),
+    title: &str,
+    lines: Vec<Line<'_>>,
+    buf: &mut Buffer,
+) {
+    let rect = centered(area, w, h);
+    let inner = boxed(t, rect, title, buf);
+    Paragraph::new(lines)
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .render(inner, buf);
+}
+
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
