@@ -22,6 +22,31 @@ fn every_seq_once(h: &passline::engine::EngineHandle, last: u64) {
     assert!(twice.is_empty(), "seqs applied more than once: {twice:?}");
 }
 
+/// Waits until the platform has `n` events acknowledged, then checks that
+/// the console holds exactly the platform's truth, every seq applied once
+/// and in order. Returns the truth for the test's own checks.
+async fn assert_caught_up(
+    sim: &Simulator,
+    h: &passline::engine::EngineHandle,
+    n: u64,
+) -> passline::sim::platform::Truth {
+    let done = eventually(Duration::from_secs(20), || sim.acked() >= n).await;
+    assert!(
+        done,
+        "console reached seq {} of {n}",
+        h.cursor().unwrap_or(0)
+    );
+    let truth = sim.truth();
+    assert_eq!(differences(h, &truth), Vec::<String>::new());
+    every_seq_once(h, n);
+    let seqs = seqs_in_log_order(h);
+    assert!(
+        seqs.windows(2).all(|w| w[0] <= w[1]),
+        "applied out of order"
+    );
+    truth
+}
+
 fn seqs_in_log_order(h: &passline::engine::EngineHandle) -> Vec<u64> {
     h.events_after(0, usize::MAX)
         .expect("read log")
@@ -50,26 +75,18 @@ async fn a_thousand_events_through_a_drop_every_fifty_frames_arrive_exactly_once
     let h = engine.handle();
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
 
-    let done = eventually(Duration::from_secs(20), || sim.acked() >= 1000).await;
-    assert!(
-        done,
-        "console reached seq {} of 1000",
-        h.cursor().unwrap_or(0)
-    );
+    let truth = assert_caught_up(&sim, &h, 1000).await;
     assert!(
         sim.wait_acked(1000, Duration::from_secs(5)).await,
         "the platform heard the last ack"
     );
-    let truth = sim.truth();
     assert_eq!(truth.last_seq, 1000);
     assert!(
         truth.connections >= 10,
         "only {} connections: the drops did not happen",
         truth.connections
     );
-    assert_eq!(differences(&h, &truth), Vec::<String>::new());
     assert_eq!(h.board().len(), truth.orders.len());
-    every_seq_once(&h, 1000);
     link.shutdown().await;
 }
 
@@ -93,21 +110,8 @@ async fn duplicates_and_replays_change_nothing_and_a_gap_resumes_in_order() {
     let h = engine.handle();
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
 
-    let done = eventually(Duration::from_secs(20), || sim.acked() >= 400).await;
-    assert!(
-        done,
-        "console reached seq {} of 400",
-        h.cursor().unwrap_or(0)
-    );
-    let truth = sim.truth();
+    let truth = assert_caught_up(&sim, &h, 400).await;
     assert!(truth.connections >= 3, "gaps and drops force resumes");
-    assert_eq!(differences(&h, &truth), Vec::<String>::new());
-    every_seq_once(&h, 400);
-    let seqs = seqs_in_log_order(&h);
-    assert!(
-        seqs.windows(2).all(|w| w[0] <= w[1]),
-        "applied out of order"
-    );
     // Each resume asked for what was committed: never a seq already acked by a later hello.
     assert!(
         truth.hellos.windows(2).all(|w| w[0] <= w[1]),
@@ -448,21 +452,8 @@ async fn the_chaos_scenario_ends_with_the_console_equal_to_the_platform() {
     let engine = start_engine(dir.path());
     let h = engine.handle();
     let link = Link::start(h.clone(), &sim.url(), TOKEN);
-    let done = eventually(Duration::from_secs(20), || sim.acked() >= 800).await;
-    assert!(
-        done,
-        "console reached seq {} of 800",
-        h.cursor().unwrap_or(0)
-    );
-    let truth = sim.truth();
+    let truth = assert_caught_up(&sim, &h, 800).await;
     assert!(truth.connections >= 5, "chaos dropped and resumed");
-    assert_eq!(differences(&h, &truth), Vec::<String>::new());
-    every_seq_once(&h, 800);
-    let seqs = seqs_in_log_order(&h);
-    assert!(
-        seqs.windows(2).all(|w| w[0] <= w[1]),
-        "applied out of order"
-    );
     let q: std::collections::BTreeSet<u64> = h
         .quarantined()
         .expect("quarantine")
