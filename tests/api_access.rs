@@ -274,7 +274,6 @@ fn big_order(n: u64) -> PlatformEvent {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "timing-sensitive: on the merged tree under load the stuck screen's socket buffers absorb the burst and it is never dropped; run with --ignored"]
 async fn a_screen_that_stops_reading_is_dropped_and_catches_up_later() {
     let mut console = Console::open(None).await;
     console.queue = 8;
@@ -322,7 +321,8 @@ async fn a_screen_that_stops_reading_is_dropped_and_catches_up_later() {
         .expect("the healthy screen gets every event within 30 s")
         .expect("reader");
     assert_eq!(got, total);
-    // Now the stuck screen reads: some events, then it finds itself closed.
+    // Now the stuck screen reads: the events its socket held, then it finds
+    // itself closed (told `dropped` only if its socket had room for that).
     let mut seen = last_event;
     let ended = tokio::time::timeout(std::time::Duration::from_secs(30), async {
         loop {

@@ -28,10 +28,17 @@ use tokio_tungstenite::WebSocketStream;
 
 /// A write that takes longer than this means the client is gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A client being dropped gets this long to take the frames in flight and
+/// the `dropped` farewell before the connection is closed without it.
+const FAREWELL: Duration = Duration::from_secs(20);
 /// A client whose queue stays full this long is dropped as too slow.
 const STALL: Duration = Duration::from_secs(2);
 /// Frames written to the socket per flush.
 const WRITE_BATCH: usize = 64;
+/// The kernel's send buffer for a client's socket. Left to autotuning it
+/// grows to megabytes, and a screen that stops reading then looks healthy
+/// for thousands of events; bounded, it shows up as a full queue at once.
+const SEND_BUFFER: usize = 64 * 1024;
 /// The handshake must be done within this.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Events of the log's tail sent with a snapshot.
@@ -219,6 +226,9 @@ impl Outbox {
 
 async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
+    if let Err(e) = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER) {
+        tracing::warn!(%peer, error = %e, "local API: cannot bound the send buffer");
+    }
     let token = sh.token.clone();
     #[allow(clippy::result_large_err)] // the shape tungstenite's callback asks for
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
@@ -350,8 +360,12 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
         s.abort();
     }
     drop(out);
-    if !writer_done {
-        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    if !writer_done
+        && tokio::time::timeout(Duration::from_secs(2), &mut writer)
+            .await
+            .is_err()
+    {
+        writer.abort();
     }
     tracing::info!(%peer, "local API: client gone");
 }
@@ -364,28 +378,13 @@ async fn write_loop(
     mut drops: mpsc::Receiver<(&'static str, String)>,
     written: Arc<AtomicU64>,
 ) {
-    loop {
+    let farewell = loop {
         tokio::select! {
             biased;
-            d = drops.recv() => {
-                if let Some((reason, message)) = d {
-                    let bye = ServerMsg::Dropped {
-                        reason: reason.into(),
-                        message,
-                        resume_after: written.load(Ordering::Relaxed),
-                    };
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(1),
-                        sink.send(Message::text(message::text(&bye))),
-                    )
-                    .await;
-                }
-                break;
-            }
+            d = drops.recv() => break d,
             m = rx.recv() => match m {
                 Some(first) => {
                     // Whatever else waits goes out with it, in one flush.
-                    let mut last = first.event;
                     let mut batch = vec![first];
                     while batch.len() < WRITE_BATCH {
                         match rx.try_recv() {
@@ -393,25 +392,52 @@ async fn write_loop(
                             Err(_) => break,
                         }
                     }
+                    let last = batch.iter().rev().find_map(|o| o.event);
                     let write = async {
                         for o in batch {
-                            last = o.event.or(last);
                             sink.feed(Message::Text(o.text)).await?;
                         }
                         sink.flush().await
                     };
-                    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
-                        Ok(Ok(())) => {
-                            if let Some(id) = last {
-                                written.store(id, Ordering::Relaxed);
+                    tokio::pin!(write);
+                    let done = match tokio::time::timeout(WRITE_TIMEOUT, &mut write).await {
+                        Ok(r) => r.is_ok(),
+                        // The socket took nothing for a while. A screen being
+                        // dropped as too slow still gets its farewell if it
+                        // reads again soon; otherwise it is gone.
+                        Err(_) => match drops.try_recv() {
+                            Ok(d) => {
+                                let finished =
+                                    matches!(tokio::time::timeout(FAREWELL, &mut write).await, Ok(Ok(())));
+                                if finished {
+                                    if let Some(id) = last {
+                                        written.store(id, Ordering::Relaxed);
+                                    }
+                                    break Some(d);
+                                }
+                                false
                             }
-                        }
-                        _ => return,
+                            Err(_) => false,
+                        },
+                    };
+                    if !done {
+                        return;
+                    }
+                    if let Some(id) = last {
+                        written.store(id, Ordering::Relaxed);
                     }
                 }
-                None => break,
+                None => break None,
             },
         }
+    };
+    if let Some((reason, message)) = farewell {
+        let bye = ServerMsg::Dropped {
+            reason: reason.into(),
+            message,
+            resume_after: written.load(Ordering::Relaxed),
+        };
+        let _ = tokio::time::timeout(FAREWELL, sink.send(Message::text(message::text(&bye)))).await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
