@@ -154,12 +154,14 @@ async fn fan_out(h: &EngineHandle, url: &str, events: u64, rate: Option<u64>, se
     }
     lat.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "fan-out to {SCREENS} screens, {events} events {} ({} deliveries): p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  (target p99 < 20 ms)",
+        "fan-out to {SCREENS} screens, {events} events {} ({} deliveries): p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms{}",
         rate.map(|r| format!("at {r}/s")).unwrap_or_else(|| "in one burst".into()),
         lat.len(),
         percentile(&lat, 0.50),
         percentile(&lat, 0.99),
-        lat.last().copied().unwrap_or(f64::NAN)
+        lat.last().copied().unwrap_or(f64::NAN),
+        // The target is for a store's steady flow; a burst is throughput-bound.
+        if rate.is_some() { "  (target p99 < 20 ms)" } else { "  (no target: throughput-bound)" }
     );
 }
 
