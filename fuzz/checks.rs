@@ -25,7 +25,10 @@ pub fn feed_frame(data: &[u8]) {
     match protocol::decode(&text) {
         Decoded::Frame(frame) => {
             if let ServerFrame::Event { seq, .. } = &frame {
-                assert!(*seq >= 1, "an event frame is accepted only with seq 1 or more");
+                assert!(
+                    *seq >= 1,
+                    "an event frame is accepted only with seq 1 or more"
+                );
             }
             let again = protocol::decode(&frame.to_text());
             assert_eq!(
@@ -37,7 +40,10 @@ pub fn feed_frame(data: &[u8]) {
         Decoded::Quarantine(q) => {
             assert!(q.seq.is_none_or(|s| s >= 1), "quarantined seq {:?}", q.seq);
             // The raw copy is cut at QUARANTINE_KEEP_BYTES plus a short "…[N bytes in all]".
-            assert!(q.raw.len() <= QUARANTINE_KEEP_BYTES + 64, "raw copy too long");
+            assert!(
+                q.raw.len() <= QUARANTINE_KEEP_BYTES + 64,
+                "raw copy too long"
+            );
             assert!(!q.error.is_empty(), "a quarantine says why");
         }
     }
@@ -61,7 +67,10 @@ pub fn escpos_decode(data: &[u8]) {
         data.len()
     );
     for line in &lines {
-        assert!(!line.contains('\n'), "a decoded line holds a line break: {line:?}");
+        assert!(
+            !line.contains('\n'),
+            "a decoded line holds a line break: {line:?}"
+        );
     }
     let _ = decode::has_four_byte_gb18030(data);
 }
@@ -95,7 +104,10 @@ pub fn printer_status(data: &[u8]) {
     }
     // Only the first answer: never paper out or cover open.
     let alone = parse_dle_eot(printer, None, None);
-    assert!(matches!(alone, PrinterState::Online | PrinterState::Error(_)));
+    assert!(matches!(
+        alone,
+        PrinterState::Online | PrinterState::Error(_)
+    ));
     let line = PrinterStatus {
         name: "hot".into(),
         label: "厨房打印机".into(),
@@ -115,7 +127,11 @@ pub fn config(data: &[u8]) {
     let Ok(c) = Config::parse(&text, "config.toml") else {
         return;
     };
-    assert_eq!(c.check(&text, "config.toml"), vec![], "loaded, then refused");
+    assert_eq!(
+        c.check(&text, "config.toml"),
+        vec![],
+        "loaded, then refused"
+    );
     let _ = (c.tz(), c.rules(), c.routes(), c.claimed_stations());
     let written = toml::to_string(&c).expect("a loaded config writes back as TOML");
     match Config::parse(&written, "written.toml") {
