@@ -245,7 +245,7 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
                                 Some(80) => d.qr_data = Some(body.get(3..).unwrap_or(&[]).to_vec()),
                                 Some(81) => {
                                     let data = d.qr_data.take().unwrap_or_default();
-                                    let text = String::from_utf8_lossy(&data).into_owned();
+                                    let text = one_line(&String::from_utf8_lossy(&data));
                                     let model = d.qr_model;
                                     d.mark(format!("[QR model{model}: {text}]"));
                                 }
@@ -292,6 +292,20 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
     }
     d.flush_if_content();
     d.out
+}
+
+/// `text` on one line, for a marker: control characters (a vCard's line
+/// breaks in a QR code) show escaped, like `\n`.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// How many bytes the GB18030 character at the start of `bytes` takes: two,
@@ -342,7 +356,10 @@ mod tests {
         b.extend_from_slice(&gb);
         b.push(b'\n');
         assert_eq!(decode(&b), vec!["\u{FFFD}", "米饭"]);
-        assert_eq!(decode(&[0x1C, b'&', 0xB0, 0x1D, b'V', 0]), vec!["\u{FFFD}", "[CUT]"]);
+        assert_eq!(
+            decode(&[0x1C, b'&', 0xB0, 0x1D, b'V', 0]),
+            vec!["\u{FFFD}", "[CUT]"]
+        );
     }
 
     #[test]
@@ -350,6 +367,15 @@ mod tests {
         // Found while fuzzing: the body's start ran past the end of the bytes.
         assert_eq!(decode(&[b'A', b'\n', 0x1D, b'(', b'k']), vec!["A"]);
         assert_eq!(decode(&[0x1D, b'(', b'k', 3]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_qr_code_with_line_breaks_is_one_marker_line() {
+        // Found by fuzzing: the QR data's `\n` split the marker over two lines.
+        let mut b = vec![0x1D, b'(', b'k', 8, 0, 49, 80, 48];
+        b.extend_from_slice(b"A\nB\x1bC");
+        b.extend_from_slice(&[0x1D, b'(', b'k', 3, 0, 49, 81, 48]);
+        assert_eq!(decode(&b), vec![r"[QR model1: A\nB\u{1b}C]"]);
     }
 
     #[test]
