@@ -233,7 +233,8 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
                         let pl = usize::from(at(i + 3).unwrap_or(0));
                         let ph = usize::from(at(i + 4).unwrap_or(0));
                         let len = pl + ph * 256;
-                        let body_start = i + 5;
+                        // A command cut short ends the job: no body, no panic.
+                        let body_start = (i + 5).min(bytes.len());
                         let body_end = (body_start + len).min(bytes.len());
                         let body = &bytes[body_start..body_end];
                         if body.first() == Some(&49) {
@@ -244,7 +245,7 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
                                 Some(80) => d.qr_data = Some(body.get(3..).unwrap_or(&[]).to_vec()),
                                 Some(81) => {
                                     let data = d.qr_data.take().unwrap_or_default();
-                                    let text = String::from_utf8_lossy(&data).into_owned();
+                                    let text = one_line(&String::from_utf8_lossy(&data));
                                     let model = d.qr_model;
                                     d.mark(format!("[QR model{model}: {text}]"));
                                 }
@@ -277,15 +278,9 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
             0x00..=0x1F | 0x7F => i += 1,
             _ => {
                 if d.chinese && b >= 0x81 {
-                    // A GB18030 character: two bytes, or four when the second is a digit.
-                    let n = match at(i + 1) {
-                        Some(0x30..=0x39) => 4,
-                        _ => 2,
-                    };
-                    for k in 0..n {
-                        if let Some(x) = at(i + k) {
-                            d.text_byte(x);
-                        }
+                    let n = gb18030_len(&bytes[i..]);
+                    for &x in &bytes[i..i + n] {
+                        d.text_byte(x);
                     }
                     i += n;
                 } else {
@@ -297,6 +292,32 @@ pub fn decode(bytes: &[u8]) -> Vec<String> {
     }
     d.flush_if_content();
     d.out
+}
+
+/// `text` on one line, for a marker: control characters (a vCard's line
+/// breaks in a QR code) show escaped, like `\n`.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How many bytes the GB18030 character at the start of `bytes` takes: two,
+/// or four when the second is a digit, and only when the rest is a valid
+/// continuation. A lead byte without one is taken alone (it shows as `�`), so
+/// a line feed or a command right after it still acts, as on the printer.
+fn gb18030_len(bytes: &[u8]) -> usize {
+    match bytes {
+        [0x81..=0xFE, 0x30..=0x39, 0x81..=0xFE, 0x30..=0x39, ..] => 4,
+        [0x81..=0xFE, 0x40..=0x7E | 0x80..=0xFE, ..] => 2,
+        _ => 1,
+    }
 }
 
 /// True when `bytes` holds a 4-byte GB18030 sequence in Chinese mode (which
@@ -325,6 +346,36 @@ mod tests {
         without.extend_from_slice(&gb);
         without.push(b'\n');
         assert_eq!(decode(&without), vec!["\u{FFFD}".repeat(8)]);
+    }
+
+    #[test]
+    fn a_broken_chinese_character_does_not_swallow_the_line_feed() {
+        // Found by fuzzing: a lead byte took the `\n` after it as its second byte.
+        let (gb, _, _) = GB18030.encode("米饭");
+        let mut b = vec![0x1B, b'@', 0x1C, b'&', 0x81, b'\n'];
+        b.extend_from_slice(&gb);
+        b.push(b'\n');
+        assert_eq!(decode(&b), vec!["\u{FFFD}", "米饭"]);
+        assert_eq!(
+            decode(&[0x1C, b'&', 0xB0, 0x1D, b'V', 0]),
+            vec!["\u{FFFD}", "[CUT]"]
+        );
+    }
+
+    #[test]
+    fn a_qr_command_cut_short_ends_the_job() {
+        // Found while fuzzing: the body's start ran past the end of the bytes.
+        assert_eq!(decode(&[b'A', b'\n', 0x1D, b'(', b'k']), vec!["A"]);
+        assert_eq!(decode(&[0x1D, b'(', b'k', 3]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_qr_code_with_line_breaks_is_one_marker_line() {
+        // Found by fuzzing: the QR data's `\n` split the marker over two lines.
+        let mut b = vec![0x1D, b'(', b'k', 8, 0, 49, 80, 48];
+        b.extend_from_slice(b"A\nB\x1bC");
+        b.extend_from_slice(&[0x1D, b'(', b'k', 3, 0, 49, 81, 48]);
+        assert_eq!(decode(&b), vec![r"[QR model1: A\nB\u{1b}C]"]);
     }
 
     #[test]

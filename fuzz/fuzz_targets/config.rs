@@ -1,0 +1,8 @@
+//! Fuzz target `config`: libFuzzer's bytes through `checks::config` (docs/fuzzing.md).
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::config(data));
