@@ -4,9 +4,9 @@
 //!
 //! `serve` takes the engine's handle and the two status watches and returns
 //! when SIGTERM or SIGINT arrives, after telling every client the console is
-//! stopping. Its caller owns the `Engine` and calls `Engine::shutdown` next,
-//! which flushes. The feed client and the printer spool plug in where
-//! `serve_console` builds the watches.
+//! stopping. `serve_console` starts the engine with its feed client and
+//! printer spool (`console::Console`, as `run` does) and stops them after
+//! the API, the engine last, which flushes.
 
 use super::client::Remote;
 use super::server::{ApiServer, ApiStatus};
@@ -88,8 +88,6 @@ pub fn serve_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     ApiOptions::from_config(&cfg.api)?;
     let _log = crate::logging::init(&log_dir(&cfg), &cfg.log.level);
     let engine = crate::cli::start_engine(&cfg)?;
-    let (_feed_tx, feed_rx) = watch::channel(FeedStatus::default());
-    let (_spool_tx, spool_rx) = watch::channel(crate::tui::printers_unknown(&cfg));
     let rt = runtime()?;
     eprintln!(
         "passline serve: store {} at {}, local API on ws://{} (stop with SIGTERM or Ctrl-C)",
@@ -97,9 +95,21 @@ pub fn serve_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
         cfg.store.data_dir.display(),
         cfg.api.listen
     );
-    let res = rt.block_on(serve(&cfg, engine.handle(), feed_rx, spool_rx));
+    // The feed client and the printer spool run here as in `run`: a box
+    // under systemd takes the platform's orders and prints them.
+    let res = rt.block_on(async {
+        let console = crate::console::Console::start(&cfg, engine)?;
+        let res = serve(
+            &cfg,
+            console.engine.handle(),
+            console.feed.clone(),
+            console.printers.clone(),
+        )
+        .await;
+        console.stop().await;
+        res
+    });
     drop(rt);
-    engine.shutdown();
     tracing::info!("serve stopped; the store is flushed");
     eprintln!("passline serve: stopped, the store is flushed");
     res.map(|()| ExitCode::SUCCESS)
