@@ -1,0 +1,130 @@
+//! The cashier of the soak: watches the open orders through `passline ctl`
+//! and, a moment after an online payment failed (the customer walks to the
+//! counter), settles it another way: cash with a note handed over, or card
+//! with the slip's number. The console may be dead at that moment (exit 3):
+//! the cashier tries again later, and a settlement that had gone through is
+//! then refused as already paid, as on the real screen.
+
+use super::console::ctl;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// What the cashier did.
+#[derive(Debug, Default)]
+pub struct CashierLog {
+    /// Settlements the console confirmed (exit 0), by order id.
+    pub settled: BTreeSet<String>,
+    /// Refusals by their code (`already_paid`, …).
+    pub refused: BTreeMap<String, u32>,
+    /// Runs with no answer (the console was down): tried again.
+    pub unanswered: u32,
+    /// `ctl orders` runs that listed the orders.
+    pub looks: u32,
+    /// Anything else (a usage error would be a soak bug).
+    pub odd: Vec<String>,
+}
+
+pub async fn run(
+    config: PathBuf,
+    api: String,
+    seed: u64,
+    mut stop: watch::Receiver<bool>,
+) -> CashierLog {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xca54);
+    let mut log = CashierLog::default();
+    // Failed orders seen, and when the customer reaches the counter.
+    let mut waiting: HashMap<String, Instant> = HashMap::new();
+    let mut slip = 1000u32;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let out = ctl(&config, &api, &["--json", "orders", "--open"]).await;
+        if out.code == Some(0) {
+            log.looks += 1;
+            let orders: Vec<serde_json::Value> =
+                serde_json::from_str(&out.stdout).unwrap_or_default();
+            let now = Instant::now();
+            let failed: BTreeSet<String> = orders
+                .iter()
+                .filter(|o| o["payment"] == "failed" && o["remaining"].as_i64().unwrap_or(0) > 0)
+                .filter(|o| o["kitchen"] != "cancelled")
+                .filter_map(|o| o["id"].as_str().map(str::to_string))
+                .collect();
+            waiting.retain(|id, _| failed.contains(id));
+            for id in &failed {
+                waiting
+                    .entry(id.clone())
+                    .or_insert_with(|| now + Duration::from_millis(rng.gen_range(300..3000)));
+            }
+            let due: Vec<String> = waiting
+                .iter()
+                .filter(|(_, at)| **at <= now)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in due {
+                let remaining = orders
+                    .iter()
+                    .find(|o| o["id"] == id.as_str())
+                    .and_then(|o| o["remaining"].as_i64())
+                    .unwrap_or(0);
+                let out = if rng.gen_bool(0.6) {
+                    // A note that covers it: the next 10, 50 or 100 yuan.
+                    let step = [1000, 5000, 10000][rng.gen_range(0..3)];
+                    let tendered = (remaining + step - 1) / step * step;
+                    let yuan = format!("{}.{:02}", tendered / 100, tendered % 100);
+                    ctl(
+                        &config,
+                        &api,
+                        &["settle", &id, "--method", "cash", "--tendered", &yuan],
+                    )
+                    .await
+                } else {
+                    slip += 1;
+                    let reference = format!("slip {slip}");
+                    ctl(
+                        &config,
+                        &api,
+                        &["settle", &id, "--method", "card", "--reference", &reference],
+                    )
+                    .await
+                };
+                match out.code {
+                    Some(0) => {
+                        log.settled.insert(id.clone());
+                        waiting.remove(&id);
+                    }
+                    Some(1) => {
+                        let code = out
+                            .stderr
+                            .split_once("refused (")
+                            .and_then(|(_, r)| r.split_once(')'))
+                            .map(|(c, _)| c.to_string())
+                            .unwrap_or_else(|| "refused".into());
+                        *log.refused.entry(code).or_default() += 1;
+                        waiting.remove(&id);
+                    }
+                    Some(3) | None => log.unanswered += 1,
+                    Some(c) => log
+                        .odd
+                        .push(format!("settle {id}: exit {c}: {}", out.stderr)),
+                }
+            }
+        } else if matches!(out.code, Some(3) | None) {
+            log.unanswered += 1;
+        } else {
+            log.odd
+                .push(format!("orders: exit {:?}: {}", out.code, out.stderr));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(rng.gen_range(300..900))) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    log
+}
