@@ -429,3 +429,207 @@ pub fn check(i: &Inputs) -> Tally {
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks themselves must be able to fail: a small lunch of one
+    //! paid order, with its tickets printed as the real renderer prints them.
+    use super::*;
+    use passline::domain::{Fen, Order, PayChannel, PaymentUpdate, TradeState, UpdateEffect};
+    use passline::print::job::JobDoc;
+    use passline::print::layout::{JobInfo, Shop};
+    use passline::print::profile::Profiles;
+    use passline::sim::platform::TruthOrder;
+
+    fn at() -> chrono::DateTime<chrono::FixedOffset> {
+        chrono::DateTime::parse_from_rfc3339("2026-11-25T12:01:05+08:00").expect("time")
+    }
+
+    fn order() -> Order {
+        serde_json::from_value(serde_json::json!({
+            "id": "WX1", "pickup_no": "A001", "table": "12", "channel": "wechat_mini",
+            "dining": "dine_in", "placed_at": "2026-11-25T12:01:05+08:00", "currency": "CNY",
+            "amount_due": 3800, "items": [{"line":1,"sku":"GBJD","name":"宫保鸡丁","qty":1,
+            "unit_price":3800,"station":"hot"}]
+        }))
+        .expect("order")
+    }
+
+    fn paid() -> PaymentUpdate {
+        PaymentUpdate {
+            order_id: "WX1".into(),
+            channel: PayChannel::Wechat,
+            trade_state: TradeState::Success,
+            amount: Fen(3800),
+            transaction_id: Some("T1".into()),
+            error_code: None,
+            error_message: None,
+            at: at(),
+        }
+    }
+
+    fn log() -> Vec<Event> {
+        let ev = |id, actor, body| Event {
+            id,
+            at: at(),
+            actor,
+            body,
+        };
+        vec![
+            ev(
+                1,
+                Actor::Platform { seq: 1 },
+                EventBody::OrderPlaced { order: order() },
+            ),
+            ev(
+                2,
+                Actor::Platform { seq: 2 },
+                EventBody::PaymentUpdated {
+                    update: paid(),
+                    effect: UpdateEffect::Applied,
+                },
+            ),
+            ev(
+                3,
+                Actor::Console,
+                EventBody::Fired {
+                    order_id: "WX1".into(),
+                    lines: vec![1],
+                    addon: false,
+                },
+            ),
+        ]
+    }
+
+    fn truth() -> Truth {
+        let mut t = Truth {
+            last_seq: 2,
+            acked: 2,
+            ..Truth::default()
+        };
+        t.orders.insert(
+            "WX1".into(),
+            TruthOrder {
+                order: order(),
+                cancelled: false,
+                payment: Some(paid()),
+                successes: vec!["T1".into()],
+                trade_closed: false,
+            },
+        );
+        t
+    }
+
+    fn ticket(doc: JobDoc) -> ReceivedJob {
+        let profiles = Profiles::load(None).expect("built-in profiles");
+        let profile = profiles.get("xprinter-xp-80").expect("a shipped profile");
+        let info = JobInfo {
+            job: 7,
+            created_at: at(),
+        };
+        let bytes = passline::print::render::render_doc(&doc, &info, profile, &Shop::default())
+            .expect("renders");
+        ReceivedJob {
+            text: passline::print::decode::decode(&bytes),
+            bytes,
+            first_byte_at: std::time::Instant::now(),
+            while_paper_out: false,
+            cut_off: false,
+        }
+    }
+
+    fn kitchen() -> JobDoc {
+        JobDoc::Kitchen {
+            order: order(),
+            station: "hot".into(),
+            lines: vec![1],
+            addon: false,
+            fired_at: at(),
+        }
+    }
+
+    fn run(truth: &Truth, jobs: Vec<ReceivedJob>) -> Tally {
+        run_resumed(truth, jobs, &[2])
+    }
+
+    /// `hellos`: where the console resumed after a kill at which seq 2 was
+    /// acknowledged.
+    fn run_resumed(truth: &Truth, jobs: Vec<ReceivedJob>, hellos: &[u64]) -> Tally {
+        let dir = tempfile::tempdir().expect("dir");
+        let history = dir.path().join("history.ndjson");
+        let success = serde_json::json!({"t": "event", "seq": 2, "event": {
+            "kind": "payment.updated", "order_id": "WX1", "trade_state": "SUCCESS",
+            "transaction_id": "T1", "amount": 3800}});
+        std::fs::write(&history, format!("{success}\n")).expect("history");
+        let log = log();
+        let orders: Vec<Value> = fold(&log)
+            .values()
+            .map(passline::export::order_json)
+            .collect();
+        let events: Vec<String> = log
+            .iter()
+            .map(|e| serde_json::to_string(e).expect("event"))
+            .collect();
+        check(&Inputs {
+            truth,
+            history: &history,
+            export_json: &serde_json::to_string(&orders).expect("json"),
+            export_events: &events.join("\n"),
+            printers: &[PrinterOut {
+                name: "kitchen".into(),
+                stations: vec!["hot".into()],
+                jobs,
+            }],
+            cashier: &CashierLog::default(),
+            kills: &[(0, 2)],
+            hellos,
+        })
+    }
+
+    #[test]
+    fn one_order_paid_and_printed_once_is_clean() {
+        let t = run(&truth(), vec![ticket(kitchen())]);
+        assert!(t.problems.is_empty(), "{:?}", t.problems);
+        assert_eq!((t.orders, t.tickets), (1, 1));
+    }
+
+    #[test]
+    fn a_second_print_unmarked_is_an_unmarked_duplicate_and_a_marked_one_is_not() {
+        let t = run(&truth(), vec![ticket(kitchen()), ticket(kitchen())]);
+        assert_eq!(t.unmarked, 1, "{:?}", t.problems);
+        let reprint = JobDoc::Reprint {
+            of_job: 7,
+            original_at: at(),
+            possible_duplicate: true,
+            doc: Box::new(kitchen()),
+        };
+        let t = run(&truth(), vec![ticket(kitchen()), ticket(reprint)]);
+        assert_eq!((t.unmarked, t.marked), (0, 1), "{:?}", t.problems);
+    }
+
+    #[test]
+    fn a_paid_order_that_never_printed_is_lost() {
+        let t = run(&truth(), Vec::new());
+        assert_eq!(t.lost, 1, "{:?}", t.problems);
+    }
+
+    #[test]
+    fn an_order_the_platform_sent_and_the_console_lacks_is_lost() {
+        let mut truth = truth();
+        let mut other = truth.orders[&OrderId::from("WX1")].clone();
+        other.order.id = "WX2".into();
+        other.payment = None;
+        other.successes.clear();
+        truth.orders.insert("WX2".into(), other);
+        truth.last_seq = 3;
+        let t = run(&truth, vec![ticket(kitchen())]);
+        // The order itself, and seq 3 never applied.
+        assert_eq!(t.lost, 2, "{:?}", t.problems);
+    }
+
+    #[test]
+    fn an_acknowledged_seq_the_console_resumed_before_is_lost() {
+        let t = run_resumed(&truth(), vec![ticket(kitchen())], &[1]);
+        assert_eq!(t.lost, 1, "{:?}", t.problems);
+    }
+}
