@@ -13,6 +13,10 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// One ticket's identity: printer, kind, order id, station. Each is printed
+/// once unmarked at most; copies: (unmarked, marked).
+type TicketKey = (String, Kind, String, Option<String>);
+
 /// One virtual printer as the console is wired to it.
 pub struct PrinterOut {
     pub name: String,
@@ -347,8 +351,7 @@ pub fn check(i: &Inputs) -> Tally {
             .find(|p| p.stations.iter().any(|s| s == station))
             .map(|p| p.name.as_str())
     };
-    let mut copies: BTreeMap<(String, Kind, String, Option<String>), (usize, usize)> =
-        BTreeMap::new();
+    let mut copies: BTreeMap<TicketKey, (usize, usize)> = BTreeMap::new();
     for p in &printed {
         if p.kind == Kind::Other {
             continue;

@@ -120,7 +120,7 @@ level = "info"
             .expect("the console's output file")
     }
 
-    /// Starts `passline serve` and waits (bounded) for its API to answer.
+    /// Starts `passline serve` and waits (bounded) until `ctl feed` is answered.
     pub async fn start(&mut self) {
         assert!(self.child.is_none(), "the console is already running");
         let child = Command::new(exe())
@@ -138,7 +138,7 @@ level = "info"
         self.starts += 1;
         let until = Instant::now() + Duration::from_secs(30);
         loop {
-            if tokio::net::TcpStream::connect(&self.api).await.is_ok() {
+            if self.ctl(&["feed"]).await.code == Some(0) {
                 return;
             }
             if let Some(Ok(Some(st))) = self.child.as_mut().map(|c| c.try_wait()) {
