@@ -232,7 +232,7 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         "soak: {} s at {}/min: orders {}, events {}, crashes survived {}, faults injected {} \
          (console kills {}, platform restarts {}, feed cuts {} ({} mid-frame), printer faults {}, \
          ticket cuts {}, unreadable events {}), settled in store {} (cashier: {} confirmed, {} \
-         no answer, refused {:?}), double payments {} (flagged {}, reported {}), tickets {} \
+         bumps, {} no answer, refused {:?}), double payments {} (flagged {}, reported {}), tickets {} \
          (marked reprints {}, fragments {}), lost {}, doubled {}, unmarked duplicates {}",
         s.secs,
         s.rate,
@@ -249,6 +249,7 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         injected.junk_events,
         tally.settled_in_store,
         cashier_log.settled.len(),
+        cashier_log.bumped.len(),
         cashier_log.unanswered,
         cashier_log.refused,
         tally.double_payments,

@@ -3,9 +3,10 @@
 //! counter), settles it another way: cash with a note handed over, or card
 //! with the slip's number. The console may be dead at that moment (exit 3):
 //! the cashier tries again later, and a settlement that had gone through is
-//! then refused as already paid, as on the real screen.
+//! then refused as already paid, as on the real screen. The cook bumps
+//! what the kitchen has finished, a few seconds after it fired.
 
-use super::console::ctl;
+use super::console::{ctl, ctl_as, COOK, COOK_PIN};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -19,6 +20,8 @@ use tokio::time::Instant;
 pub struct CashierLog {
     /// Settlements the console confirmed (exit 0), by order id.
     pub settled: BTreeSet<String>,
+    /// Bumps the console confirmed, by order id.
+    pub bumped: BTreeSet<String>,
     /// Refusals by their code (`already_paid`, …).
     pub refused: BTreeMap<String, u32>,
     /// Runs with no answer (the console was down): tried again.
@@ -39,6 +42,8 @@ pub async fn run(
     let mut log = CashierLog::default();
     // Failed orders seen, and when the customer reaches the counter.
     let mut waiting: HashMap<String, Instant> = HashMap::new();
+    // Orders cooking, and when the cook bumps them.
+    let mut cooking: HashMap<String, Instant> = HashMap::new();
     let mut slip = 1000u32;
     loop {
         if *stop.borrow() {
@@ -61,6 +66,37 @@ pub async fn run(
                 waiting
                     .entry(id.clone())
                     .or_insert_with(|| now + Duration::from_millis(rng.gen_range(300..3000)));
+            }
+            let fired: BTreeSet<String> = orders
+                .iter()
+                .filter(|o| o["kitchen"] == "fired")
+                .filter_map(|o| o["id"].as_str().map(str::to_string))
+                .collect();
+            cooking.retain(|id, _| fired.contains(id));
+            for id in &fired {
+                cooking
+                    .entry(id.clone())
+                    .or_insert_with(|| now + Duration::from_millis(rng.gen_range(1000..6000)));
+            }
+            let done: Vec<String> = cooking
+                .iter()
+                .filter(|(_, at)| **at <= now)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in done {
+                let out = ctl_as(&config, &api, (COOK, COOK_PIN), &["bump", &id]).await;
+                match out.code {
+                    Some(0) => {
+                        log.bumped.insert(id.clone());
+                        cooking.remove(&id);
+                    }
+                    Some(1) => {
+                        *log.refused.entry(refusal(&out.stderr)).or_default() += 1;
+                        cooking.remove(&id);
+                    }
+                    Some(3) | None => log.unanswered += 1,
+                    Some(c) => log.odd.push(format!("bump {id}: exit {c}: {}", out.stderr)),
+                }
             }
             let due: Vec<String> = waiting
                 .iter()
@@ -100,13 +136,7 @@ pub async fn run(
                         waiting.remove(&id);
                     }
                     Some(1) => {
-                        let code = out
-                            .stderr
-                            .split_once("refused (")
-                            .and_then(|(_, r)| r.split_once(')'))
-                            .map(|(c, _)| c.to_string())
-                            .unwrap_or_else(|| "refused".into());
-                        *log.refused.entry(code).or_default() += 1;
+                        *log.refused.entry(refusal(&out.stderr)).or_default() += 1;
                         waiting.remove(&id);
                     }
                     Some(3) | None => log.unanswered += 1,
@@ -127,4 +157,13 @@ pub async fn run(
         }
     }
     log
+}
+
+/// The code of a refusal from ctl's stderr: `refused (already_paid): …`.
+fn refusal(stderr: &str) -> String {
+    stderr
+        .split_once("refused (")
+        .and_then(|(_, r)| r.split_once(')'))
+        .map(|(c, _)| c.to_string())
+        .unwrap_or_else(|| "refused".into())
 }

@@ -130,6 +130,7 @@ pub fn check(i: &Inputs) -> Tally {
     let mut settles: BTreeMap<String, usize> = BTreeMap::new();
     let mut fired: Vec<(String, Vec<u32>, bool)> = Vec::new();
     let mut quarantined: BTreeSet<u64> = BTreeSet::new();
+    let mut bumped: BTreeSet<String> = BTreeSet::new();
     for e in &log {
         let primary = matches!(
             e.body,
@@ -155,6 +156,9 @@ pub fn check(i: &Inputs) -> Tally {
                 lines,
                 addon,
             } => fired.push((order_id.0.clone(), lines.clone(), *addon)),
+            EventBody::Bumped { order_id, .. } => {
+                bumped.insert(order_id.0.clone());
+            }
             _ => {}
         }
     }
@@ -335,6 +339,12 @@ pub fn check(i: &Inputs) -> Tally {
     for id in &i.cashier.settled {
         if settles.get(id).copied().unwrap_or(0) == 0 {
             t.lost(format!("{id}: settlement confirmed to the cashier is gone"));
+        }
+    }
+
+    for id in &i.cashier.bumped {
+        if !bumped.contains(id) {
+            t.lost(format!("{id}: bump confirmed to the cook is gone"));
         }
     }
 

@@ -12,6 +12,8 @@ use tokio::process::{Child, Command};
 
 pub const CASHIER: &str = "01";
 pub const CASHIER_PIN: &str = "1234";
+pub const COOK: &str = "21";
+pub const COOK_PIN: &str = "2121";
 
 /// Where the console finds its parts.
 pub struct Wiring {
@@ -94,21 +96,24 @@ level = "info"
             child: None,
             starts: 0,
         };
-        let out = std::process::Command::new(exe())
-            .arg("--config")
-            .arg(&c.config)
-            .args([
-                "staff", "add", "--id", CASHIER, "--name", "王芳", "--role", "cashier",
-            ])
-            .env("PASSLINE_PIN", CASHIER_PIN)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run passline staff add");
-        assert!(
-            out.status.success(),
-            "staff add failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for (id, name, role, pin) in [
+            (CASHIER, "王芳", "cashier", CASHIER_PIN),
+            (COOK, "李师傅", "kitchen", COOK_PIN),
+        ] {
+            let out = std::process::Command::new(exe())
+                .arg("--config")
+                .arg(&c.config)
+                .args(["staff", "add", "--id", id, "--name", name, "--role", role])
+                .env("PASSLINE_PIN", pin)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run passline staff add");
+            assert!(
+                out.status.success(),
+                "staff add failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         c
     }
 
@@ -205,15 +210,20 @@ level = "info"
     }
 }
 
-/// `passline ctl` as a separate process (a cashier's script), bounded in time.
+/// `passline ctl` as the cashier, a separate process, bounded in time.
 pub async fn ctl(config: &Path, api: &str, args: &[&str]) -> Ctl {
+    ctl_as(config, api, (CASHIER, CASHIER_PIN), args).await
+}
+
+/// `passline ctl` as one staff member (id, PIN), bounded in time.
+pub async fn ctl_as(config: &Path, api: &str, (staff, pin): (&str, &str), args: &[&str]) -> Ctl {
     let child = Command::new(exe())
         .arg("--config")
         .arg(config)
         .arg("ctl")
-        .args(["--url", &format!("ws://{api}"), "--staff", CASHIER])
+        .args(["--url", &format!("ws://{api}"), "--staff", staff])
         .args(args)
-        .env("PASSLINE_PIN", CASHIER_PIN)
+        .env("PASSLINE_PIN", pin)
         .env_remove("PASSLINE_TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
