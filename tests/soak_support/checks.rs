@@ -420,6 +420,16 @@ pub fn check(i: &Inputs) -> Tally {
             }
         }
     }
+    for (_, kind, order, station) in copies.keys() {
+        let is_fired = fired
+            .iter()
+            .any(|(id, _, addon)| id == order && (*kind == Kind::AddOn) == *addon);
+        if matches!(kind, Kind::Kitchen | Kind::AddOn) && !is_fired {
+            t.wrong(format!(
+                "{order}: a {kind:?} ticket for {station:?} printed, but it never fired"
+            ));
+        }
+    }
     let fired_orders: BTreeSet<&str> = fired
         .iter()
         .filter(|f| !f.2)
@@ -618,6 +628,19 @@ mod tests {
         };
         let t = run(&truth(), vec![ticket(kitchen()), ticket(reprint)]);
         assert_eq!((t.unmarked, t.marked), (0, 1), "{:?}", t.problems);
+    }
+
+    #[test]
+    fn a_ticket_for_an_order_the_kitchen_never_got_is_wrong() {
+        let addon = JobDoc::Kitchen {
+            order: order(),
+            station: "hot".into(),
+            lines: vec![1],
+            addon: true,
+            fired_at: at(),
+        };
+        let t = run(&truth(), vec![ticket(kitchen()), ticket(addon)]);
+        assert_eq!(t.problems.len(), 1, "{:?}", t.problems);
     }
 
     #[test]
