@@ -1,10 +1,12 @@
 //! The cashier of the soak: watches the open orders through `passline ctl`
 //! and, a moment after an online payment failed (the customer walks to the
 //! counter), settles it another way: cash with a note handed over, or card
-//! with the slip's number. The console may be dead at that moment (exit 3):
-//! the cashier tries again later, and a settlement that had gone through is
-//! then refused as already paid, as on the real screen. The cook bumps
-//! what the kitchen has finished, a few seconds after it fired.
+//! with the slip's number. A timed-out payment may still succeed: half of
+//! those customers wait for it instead, half pay at the counter (and may pay
+//! twice). The console may be dead at that moment (exit 3): the cashier
+//! tries again later, and a settlement that had gone through is then refused
+//! as already paid, as on the real screen. The cook bumps what the kitchen
+//! has finished, a few seconds after it fired.
 
 use super::console::{ctl, ctl_as, COOK, COOK_PIN};
 use rand::rngs::StdRng;
@@ -40,8 +42,9 @@ pub async fn run(
 ) -> CashierLog {
     let mut rng = StdRng::seed_from_u64(seed ^ 0xca54);
     let mut log = CashierLog::default();
-    // Failed orders seen, and when the customer reaches the counter.
-    let mut waiting: HashMap<String, Instant> = HashMap::new();
+    // Failed orders seen, and when the customer reaches the counter (None:
+    // the customer waits for the online payment instead).
+    let mut waiting: HashMap<String, Option<Instant>> = HashMap::new();
     // Orders cooking, and when the cook bumps them.
     let mut cooking: HashMap<String, Instant> = HashMap::new();
     let mut slip = 1000u32;
@@ -55,17 +58,29 @@ pub async fn run(
             let orders: Vec<serde_json::Value> =
                 serde_json::from_str(&out.stdout).unwrap_or_default();
             let now = Instant::now();
-            let failed: BTreeSet<String> = orders
+            let failed: BTreeMap<String, bool> = orders
                 .iter()
                 .filter(|o| o["payment"] == "failed" && o["remaining"].as_i64().unwrap_or(0) > 0)
                 .filter(|o| o["kitchen"] != "cancelled")
-                .filter_map(|o| o["id"].as_str().map(str::to_string))
+                .filter_map(|o| {
+                    let open = o["flags"]
+                        .as_array()
+                        .is_some_and(|f| f.iter().any(|x| x == "outcome_open"));
+                    o["id"].as_str().map(|id| (id.to_string(), open))
+                })
                 .collect();
-            waiting.retain(|id, _| failed.contains(id));
-            for id in &failed {
+            waiting.retain(|id, _| failed.contains_key(id));
+            for (id, open) in &failed {
+                // The screen warns that a timed-out payment may still
+                // succeed: half the time the customer waits for it, half
+                // the time they pay at the counter (and may pay twice).
+                if *open && !waiting.contains_key(id) && rng.gen_bool(0.5) {
+                    waiting.insert(id.clone(), None);
+                    continue;
+                }
                 waiting
                     .entry(id.clone())
-                    .or_insert_with(|| now + Duration::from_millis(rng.gen_range(300..3000)));
+                    .or_insert_with(|| Some(now + Duration::from_millis(rng.gen_range(300..3000))));
             }
             let fired: BTreeSet<String> = orders
                 .iter()
@@ -100,7 +115,7 @@ pub async fn run(
             }
             let due: Vec<String> = waiting
                 .iter()
-                .filter(|(_, at)| **at <= now)
+                .filter(|(_, at)| at.is_some_and(|at| at <= now))
                 .map(|(id, _)| id.clone())
                 .collect();
             for id in due {
