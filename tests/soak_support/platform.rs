@@ -90,8 +90,8 @@ impl Platform {
         self.restarts += 1;
     }
 
-    /// The end of the lunch: starts again with no more scenario steps (what
-    /// a settlement brings forward still comes) and a clean wire.
+    /// The end of the lunch: starts again with no more scenario steps and a
+    /// clean wire.
     pub async fn close_kitchen(&mut self) {
         let last = self.sim().truth().last_seq;
         let mut cfg = self.stop().await;
