@@ -113,69 +113,77 @@ fn serve_answers_ctl_and_stops_on_sigterm_with_the_store_flushed() {
     passline::store::Store::open(&dir.path().join("data"), 4 << 20).expect("the store reopens");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_takes_orders_from_the_platform_and_prints_them() {
+/// `serve` is the box under systemd: it takes the platform's orders and
+/// prints them (it once ran the API alone, with no feed and no printers).
+#[test]
+fn serve_takes_the_platforms_orders_and_prints_them_in_the_kitchen() {
     use passline::print::status::PrinterState;
-    use passline::sim::platform::{Scenario, SimConfig, Simulator};
+    use passline::sim::platform::{Scenario, SimConfig, Simulator, WireFaults};
     use passline::sim::printer::VirtualPrinter;
     let dir = tempfile::tempdir().expect("temp dir");
-    let sim = Simulator::start(SimConfig::new(
-        "127.0.0.1:0".parse().expect("loopback"),
-        "feed-token",
-        Scenario::Idle,
-    ))
-    .await
-    .expect("simulator");
-    let kitchen = VirtualPrinter::start(
-        "127.0.0.1:0".parse().expect("loopback"),
-        PrinterState::Online,
-    )
-    .await
-    .expect("virtual printer");
-    let cfg = dir.path().join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[store]\nname = \"老王川菜\"\nfire = \"on_order\"\ndata_dir = \"{}\"\n\
-             [feed]\nurl = \"{}\"\ntoken = \"feed-token\"\ndevice_id = \"box-1\"\n\
-             [api]\nlisten = \"127.0.0.1:0\"\n[log]\ndir = \"{}\"\n\
-             [[printers]]\nname = \"kitchen\"\nprofile = \"xprinter-xp-80\"\nconnect = \"{}\"\nstations = [\"hot\"]\n",
+    let rt = tokio::runtime::Runtime::new().expect("a runtime for the simulator");
+    let (child, sim, printer) = rt.block_on(async {
+        let mut sc = SimConfig::new(
+            "127.0.0.1:0".parse().expect("loopback"),
+            "feed-token",
+            Scenario::Idle,
+        );
+        sc.faults = WireFaults::none();
+        let sim = Simulator::start(sc).await.expect("the simulator starts");
+        sim.push_event(serde_json::json!({"kind": "order.placed", "order": {
+            "id": "WX20261125-000123", "pickup_no": "A023", "table": "12",
+            "channel": "wechat_mini", "dining": "dine_in",
+            "placed_at": "2026-11-25T12:01:05+08:00", "currency": "CNY", "amount_due": 3800,
+            "items": [{"line": 1, "sku": "GBJD", "name": "宫保鸡丁", "qty": 1,
+                "unit_price": 3800, "station": "hot", "modifiers": [], "note": ""}]}}));
+        sim.push_event(serde_json::json!({"kind": "payment.updated",
+            "order_id": "WX20261125-000123", "channel": "wechat", "trade_state": "SUCCESS",
+            "amount": 3800, "transaction_id": "4200000000000000000000000001",
+            "at": "2026-11-25T12:01:40+08:00"}));
+        let printer = VirtualPrinter::start("127.0.0.1:0".parse().expect("loopback"), PrinterState::Online)
+            .await
+            .expect("the virtual printer starts");
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            l.local_addr().expect("address").port()
+        };
+        let text = format!(
+            "[store]\nname = \"老王川菜\"\ndata_dir = \"{}\"\n[feed]\nurl = \"{}\"\ntoken = \"feed-token\"\n\
+             [[printers]]\nname = \"kitchen\"\nprofile = \"xprinter-xp-80\"\nconnect = \"{}\"\nstations = [\"hot\"]\n\
+             [api]\nlisten = \"127.0.0.1:{port}\"\n[log]\ndir = \"{}\"\n",
             dir.path().join("data").display(),
             sim.url(),
-            dir.path().join("logs").display(),
-            kitchen.connect_url()
-        ),
-    )
-    .expect("write the config");
-    let child = passline(&cfg, &["serve"]).spawn().expect("serve starts");
-    let order: passline::domain::Order = serde_json::from_value(serde_json::json!({
-        "id": "WX-SERVE-1", "pickup_no": "A031", "table": "", "channel": "wechat_mini",
-        "dining": "takeaway", "placed_at": "2026-11-25T12:01:05+08:00", "currency": "CNY",
-        "amount_due": 3800, "note": "",
-        "items": [{"line":1,"sku":"GBJD","name":"宫保鸡丁","qty":1,"unit_price":3800,
-                   "station":"hot","modifiers":[],"note":""}]
-    }))
-    .expect("an order");
-    let seq = sim.push_event(
-        serde_json::to_value(passline::domain::PlatformEvent::OrderPlaced { order }).expect("json"),
-    );
-    let acked = sim.wait_acked(seq, Duration::from_secs(30)).await;
-    let jobs = kitchen.wait_for_jobs(1, Duration::from_secs(30)).await;
+            printer.connect_url(),
+            dir.path().join("logs").display()
+        );
+        let cfg = dir.path().join("config.toml");
+        std::fs::write(&cfg, text).expect("write the config");
+        let child = passline(&cfg, &["serve"]).spawn().expect("serve starts");
+        (child, sim, printer)
+    });
+    let (acked, jobs) = rt.block_on(async {
+        let acked = sim.wait_acked(2, Duration::from_secs(30)).await;
+        (
+            acked,
+            printer.wait_for_jobs(1, Duration::from_secs(30)).await,
+        )
+    });
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    let (code, stderr) = tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(20)))
-        .await
-        .expect("waiter");
+    let (code, stderr) = wait(child, Duration::from_secs(20));
     assert!(
         acked,
-        "serve's feed client acknowledged the order: {stderr}"
+        "serve never acknowledged the platform's events: {stderr}"
     );
-    assert_eq!(jobs.len(), 1, "the kitchen ticket was printed: {stderr}");
+    assert_eq!(jobs.len(), 1, "one kitchen ticket: {stderr}");
     assert!(
-        jobs[0].text.iter().any(|l| l.contains("A031")),
+        jobs[0]
+            .text
+            .iter()
+            .any(|l| l.contains("单号 WX20261125-000123")),
         "{:?}",
         jobs[0].text
     );

@@ -4,9 +4,9 @@
 //!
 //! `serve` takes the engine's handle and the two status watches and returns
 //! when SIGTERM or SIGINT arrives, after telling every client the console is
-//! stopping. Its caller owns the `Engine` and calls `Engine::shutdown` next,
-//! which flushes. `serve_console` runs it beside the feed client and the
-//! printer spool (`Console`), exactly as `run` does behind its screen.
+//! stopping. `serve_console` starts the engine with its feed client and
+//! printer spool (`console::Console`, as `run` does) and stops them after
+//! the API, the engine last, which flushes.
 
 use super::client::Remote;
 use super::server::{ApiServer, ApiStatus};
@@ -95,8 +95,8 @@ pub fn serve_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
         cfg.store.data_dir.display(),
         cfg.api.listen
     );
-    // The feed client and the printer spool run here as under `run`; the
-    // console stops them, then flushes and closes the engine.
+    // The feed client and the printer spool run here as in `run`: a box
+    // under systemd takes the platform's orders and prints them.
     let res = rt.block_on(async {
         let console = crate::console::Console::start(&cfg, engine)?;
         let res = serve(

@@ -53,6 +53,8 @@ struct Shared {
     received: usize,
     /// Run out of paper once this many bytes (all connections) have arrived.
     paper_out_at: Option<usize>,
+    /// Cut whichever connection brings the total to this many bytes (once).
+    cut_at: Option<usize>,
     out_dir: Option<PathBuf>,
     connections: usize,
 }
@@ -147,6 +149,14 @@ impl VirtualPrinter {
     /// `n` falls inside one): the rest of the ticket waits in the buffer.
     pub fn paper_out_after_bytes(&self, n: Option<usize>) {
         self.lock().paper_out_at = n;
+    }
+
+    /// Cuts whichever connection brings `n` more bytes (counted over all
+    /// connections from now, status requests included), once: a cable
+    /// pulled mid-ticket, whenever the next ticket happens to be going out.
+    pub fn cut_after_more_bytes(&self, n: usize) {
+        let mut sh = self.lock();
+        sh.cut_at = Some(sh.received + n.max(1));
     }
 
     /// Bytes received so far, status requests included.
@@ -356,6 +366,16 @@ async fn connection(
                 cut = true;
             }
         }
+        {
+            let mut sh = lock();
+            if let Some(at) = sh.cut_at {
+                if sh.received + take >= at {
+                    take = at.saturating_sub(sh.received);
+                    sh.cut_at = None;
+                    cut = true;
+                }
+            }
+        }
         if let Some(limit) = stall_after {
             if received + take >= limit {
                 take = limit.saturating_sub(received);
@@ -490,5 +510,43 @@ pub fn parse_status(s: &str) -> Option<PrinterState> {
         "cover-open" => Some(PrinterState::CoverOpen),
         "offline" => Some(PrinterState::Offline),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn send(p: &VirtualPrinter, bytes: &[u8]) {
+        let mut s = TcpStream::connect(p.addr()).await.expect("connects");
+        let _ = s.write_all(bytes).await;
+        let _ = s.shutdown().await;
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest).await;
+    }
+
+    fn ticket(text: &str) -> Vec<u8> {
+        let mut b = vec![0x1B, b'@'];
+        b.extend_from_slice(text.as_bytes());
+        b.extend_from_slice(&[b'\n', 0x1D, b'V', 0]);
+        b
+    }
+
+    #[tokio::test]
+    async fn a_cable_pulled_mid_ticket_cuts_whichever_connection_carries_it() {
+        let p = VirtualPrinter::start("127.0.0.1:0".parse().expect("addr"), PrinterState::Online)
+            .await
+            .expect("starts");
+        p.cut_after_more_bytes(10);
+        // A status check (3 bytes) passes: the cut waits for more bytes.
+        send(&p, &[0x10, 0x04, 1]).await;
+        send(&p, &ticket("A001 kitchen ticket")).await;
+        send(&p, &ticket("A002 whole")).await;
+        let jobs = p.wait_for_jobs(2, Duration::from_secs(5)).await;
+        assert_eq!(jobs.len(), 2, "{jobs:?}");
+        assert!(jobs[0].cut_off, "the first ticket was cut");
+        assert_eq!(jobs[0].bytes.len(), 7, "3 status bytes + 7 of the ticket");
+        assert!(!jobs[1].cut_off, "the cut happens once");
+        assert!(jobs[1].text.iter().any(|l| l.contains("A002 whole")));
     }
 }

@@ -1,0 +1,246 @@
+//! The console under test: the real `passline` binary, `serve` with no
+//! screen, in its own process on a config in a temp dir (feed and printers on
+//! loopback). It is killed with SIGKILL and started again; `ctl` talks to
+//! it through the local API as a cashier's script would; `export` reads its
+//! store after a clean stop.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+pub const CASHIER: &str = "01";
+pub const CASHIER_PIN: &str = "1234";
+pub const COOK: &str = "21";
+pub const COOK_PIN: &str = "2121";
+
+/// Where the console finds its parts.
+pub struct Wiring {
+    pub feed_url: String,
+    /// (name, connect, stations, receipts and drawer)
+    pub printers: Vec<(String, String, Vec<String>, bool)>,
+}
+
+pub struct ConsoleProc {
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub api: String,
+    child: Option<Child>,
+    /// Times `serve` was started.
+    pub starts: u32,
+}
+
+/// What a `ctl` run ended with.
+#[derive(Debug)]
+pub struct Ctl {
+    /// The exit code; None when it had to be killed (no answer in time).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn exe() -> &'static str {
+    env!("CARGO_BIN_EXE_passline")
+}
+
+/// A free port on 127.0.0.1 for the API (bound, read, released).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    l.local_addr().expect("bound").port()
+}
+
+impl ConsoleProc {
+    /// Writes the config and adds the cashier (on the stopped store).
+    pub fn new(dir: &Path, wiring: &Wiring, token: &str) -> ConsoleProc {
+        let api = format!("127.0.0.1:{}", free_port());
+        let mut text = format!(
+            r#"[store]
+id = "S001"
+name = "老王川菜"
+fire = "on_payment"
+data_dir = "{data}"
+cash_rounding = "fen"
+timezone = "Asia/Shanghai"
+receipt_on_settle = true
+
+[feed]
+url = "{url}"
+token = "{token}"
+device_id = "box-1"
+
+[api]
+listen = "{api}"
+
+[log]
+dir = "{logs}"
+level = "info"
+"#,
+            data = dir.join("data").display(),
+            url = wiring.feed_url,
+            logs = dir.join("logs").display(),
+        );
+        for (name, connect, stations, counter) in &wiring.printers {
+            let stations: Vec<String> = stations.iter().map(|s| format!("\"{s}\"")).collect();
+            text.push_str(&format!(
+                "\n[[printers]]\nname = \"{name}\"\nprofile = \"xprinter-xp-80\"\nconnect = \"{connect}\"\nstations = [{}]\nreceipts = {counter}\ndrawer = {counter}\n",
+                stations.join(", ")
+            ));
+        }
+        let config = dir.join("config.toml");
+        std::fs::write(&config, text).expect("write the console's config");
+        let c = ConsoleProc {
+            dir: dir.to_path_buf(),
+            config,
+            api,
+            child: None,
+            starts: 0,
+        };
+        for (id, name, role, pin) in [
+            (CASHIER, "王芳", "cashier", CASHIER_PIN),
+            (COOK, "李师傅", "kitchen", COOK_PIN),
+        ] {
+            let out = std::process::Command::new(exe())
+                .arg("--config")
+                .arg(&c.config)
+                .args(["staff", "add", "--id", id, "--name", name, "--role", role])
+                .env("PASSLINE_PIN", pin)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run passline staff add");
+            assert!(
+                out.status.success(),
+                "staff add failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        c
+    }
+
+    fn output_file(&self) -> std::fs::File {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("serve.out"))
+            .expect("the console's output file")
+    }
+
+    /// Starts `passline serve` and waits (bounded) until `ctl feed` is answered.
+    pub async fn start(&mut self) {
+        assert!(self.child.is_none(), "the console is already running");
+        let child = Command::new(exe())
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .env_remove("PASSLINE_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(self.output_file())
+            .stderr(self.output_file())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start passline serve");
+        self.child = Some(child);
+        self.starts += 1;
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.ctl(&["feed"]).await.code == Some(0) {
+                return;
+            }
+            if let Some(Ok(Some(st))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!(
+                    "passline serve exited at start ({st}); see {}",
+                    self.dir.join("serve.out").display()
+                );
+            }
+            assert!(
+                Instant::now() < until,
+                "passline serve did not open its API within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGKILL: no destructor, no flush, no goodbye.
+    pub async fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.start_kill();
+            let _ = c.wait().await;
+        }
+    }
+
+    /// SIGTERM and wait for the clean stop; the exit code.
+    pub async fn stop(&mut self) -> Option<i32> {
+        let mut c = self.child.take()?;
+        if let Some(pid) = c.id() {
+            // SAFETY: `pid` is our own child, still running (not yet waited).
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGTERM);
+            }
+        }
+        match tokio::time::timeout(Duration::from_secs(20), c.wait()).await {
+            Ok(Ok(st)) => st.code(),
+            _ => {
+                let _ = c.start_kill();
+                let _ = c.wait().await;
+                None
+            }
+        }
+    }
+
+    /// One `passline ctl` run against this console (as the cashier).
+    pub async fn ctl(&self, args: &[&str]) -> Ctl {
+        ctl(&self.config, &self.api, args).await
+    }
+
+    /// `passline export --json` or `--events` of the stopped console's store.
+    pub fn export(&self, what: &str) -> String {
+        let out = std::process::Command::new(exe())
+            .arg("--config")
+            .arg(&self.config)
+            .args(["export", what])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run passline export");
+        assert!(
+            out.status.success(),
+            "export {what} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("export writes UTF-8")
+    }
+}
+
+/// `passline ctl` as the cashier, a separate process, bounded in time.
+pub async fn ctl(config: &Path, api: &str, args: &[&str]) -> Ctl {
+    ctl_as(config, api, (CASHIER, CASHIER_PIN), args).await
+}
+
+/// `passline ctl` as one staff member (id, PIN), bounded in time.
+pub async fn ctl_as(config: &Path, api: &str, (staff, pin): (&str, &str), args: &[&str]) -> Ctl {
+    let child = Command::new(exe())
+        .arg("--config")
+        .arg(config)
+        .arg("ctl")
+        .args(["--url", &format!("ws://{api}"), "--staff", staff])
+        .args(args)
+        .env("PASSLINE_PIN", pin)
+        .env_remove("PASSLINE_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start passline ctl");
+    match tokio::time::timeout(Duration::from_secs(20), child.wait_with_output()).await {
+        Ok(Ok(out)) => Ctl {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        },
+        _ => Ctl {
+            code: None,
+            stdout: String::new(),
+            stderr: "no answer within 20 s".into(),
+        },
+    }
+}
