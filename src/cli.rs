@@ -198,13 +198,18 @@ pub fn staff_set_pin(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(flag: Option<&Path>, json: bool, events: bool) -> anyhow::Result<ExitCode> {
+pub fn export(
+    flag: Option<&Path>,
+    json: bool,
+    events: bool,
+    after_event: u64,
+) -> anyhow::Result<ExitCode> {
     let cfg = load_config(flag)?;
     let store = open_store(&cfg)?;
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     if events {
-        let mut after = 0;
+        let mut after = after_event;
         loop {
             let batch = store.events_after(after, 1000)?;
             let Some(last) = batch.last() else { break };
@@ -217,7 +222,10 @@ pub fn export(flag: Option<&Path>, json: bool, events: bool) -> anyhow::Result<E
     } else if json {
         let mut orders = Vec::new();
         for o in store.all_orders() {
-            orders.push(crate::export::order_json(&o?));
+            let o = o?;
+            if o.last_event > after_event {
+                orders.push(crate::export::order_json(&o));
+            }
         }
         serde_json::to_writer_pretty(&mut out, &orders)?;
         out.write_all(b"\n")?;

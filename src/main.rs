@@ -78,6 +78,10 @@ enum Cmd {
         /// The event log as NDJSON, one event per line.
         #[arg(long)]
         events: bool,
+        /// Only what came after this event id: events after it, orders
+        /// changed after it (an incremental export).
+        #[arg(long, value_name = "EVENT_ID", default_value_t = 0)]
+        after_event: u64,
     },
     /// Shift reports from the event log: z (a closed shift), x (the open
     /// shift so far), errors (failed payments by code and hour).
@@ -251,7 +255,11 @@ fn main() -> ExitCode {
             StaffCmd::Disable { id } => cli::staff_disable(config, &id),
             StaffCmd::SetPin { id } => cli::staff_set_pin(config, &id),
         },
-        Cmd::Export { json, events } => cli::export(config, json || !events, events),
+        Cmd::Export {
+            json,
+            events,
+            after_event,
+        } => cli::export(config, json || !events, events, after_event),
         Cmd::Report {
             what,
             shift,

@@ -108,3 +108,74 @@ fn export_says_when_a_running_console_holds_the_store() {
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     drop(held);
 }
+
+#[test]
+fn export_after_an_event_gives_only_what_changed_since() {
+    use passline::domain::{CashRounding, Command as Cmd, FirePolicy, Order, PlatformEvent, Rules};
+    use passline::engine::{Engine, EngineConfig, FixedClock};
+    let dir = tempfile::tempdir().expect("dir");
+    let c = config(dir.path(), "");
+    let store = passline::store::Store::open(&dir.path().join("data"), 4 << 20).expect("store");
+    let engine = Engine::start(
+        store,
+        EngineConfig {
+            rules: Rules {
+                fire: FirePolicy::OnOrder,
+                cash_rounding: CashRounding::Fen,
+            },
+            routes: Default::default(),
+            tz: chrono_tz::Asia::Shanghai,
+            clock: std::sync::Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+        },
+    )
+    .expect("engine");
+    let h = engine.handle();
+    let mut ids = Vec::new();
+    for n in 1..=3u64 {
+        let order: Order = serde_json::from_value(serde_json::json!({
+            "id": format!("WX-{n}"), "pickup_no": format!("A00{n}"), "table": "",
+            "channel": "wechat_mini", "dining": "takeaway", "placed_at": "2026-11-25T12:01:05+08:00",
+            "currency": "CNY", "amount_due": 3800, "note": "",
+            "items": [{"line":1,"sku":"GBJD","name":"宫保鸡丁","qty":1,"unit_price":3800,
+                       "station":"hot","modifiers":[],"note":""}]
+        }))
+        .expect("order");
+        let done = h
+            .execute_blocking(
+                None,
+                Cmd::Platform {
+                    seq: n,
+                    event: PlatformEvent::OrderPlaced { order },
+                },
+            )
+            .expect("placed");
+        ids.push(done.events.last().map(|e| e.id).expect("an event"));
+    }
+    drop(h);
+    engine.shutdown();
+    let after = ids[0].to_string();
+    let (code, out, err) = passline(&[
+        "export",
+        "--events",
+        "--after-event",
+        &after,
+        "--config",
+        &c,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let evs: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an event per line"))
+        .collect();
+    assert!(!evs.is_empty());
+    assert!(evs.iter().all(|e| e["id"].as_u64() > Some(ids[0])), "{out}");
+    let (code, out, err) = passline(&["export", "--json", "--after-event", &after, "--config", &c]);
+    assert_eq!(code, 0, "{err}");
+    let orders: Vec<serde_json::Value> = serde_json::from_str(&out).expect("JSON");
+    let got: Vec<&str> = orders.iter().filter_map(|o| o["id"].as_str()).collect();
+    assert_eq!(
+        got,
+        vec!["WX-2", "WX-3"],
+        "WX-1 did not change after its own event"
+    );
+}
