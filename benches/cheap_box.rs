@@ -13,11 +13,14 @@
 //! `PASSLINE_CHEAP_KEYS` (key presses timed, default 300).
 //! docs/performance.md ("Cheap box") keeps the results.
 
+#[path = "../tests/soak_support/limits.rs"]
+mod limits;
+
+use limits::{vm_hwm_kib, Limits};
 use passline::domain::{Order, PlatformEvent};
 use passline::print::status::PrinterState;
 use passline::sim::platform::{Scenario, SimConfig, Simulator, WireFaults};
 use passline::sim::printer::VirtualPrinter;
-use std::ffi::CString;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -27,7 +30,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "cheap-box-token";
-const MEMORY_MAX: u64 = 256 << 20;
 const PIN: &str = "2468";
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -35,141 +37,6 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
-}
-
-/// The cgroup(s) the console runs in: one core's worth of CPU and 256 MiB.
-struct Limits {
-    /// `cgroup.procs` files to join (v1: memory and cpu; v2: one).
-    procs: Vec<CString>,
-    dirs: Vec<PathBuf>,
-    note: String,
-}
-
-impl Limits {
-    fn make() -> Limits {
-        let name = format!("passline-cheap-box-{}", std::process::id());
-        let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers");
-        let tried = if v2.exists() {
-            Self::v2(&Path::new("/sys/fs/cgroup").join(&name))
-        } else {
-            Self::v1(
-                &Path::new("/sys/fs/cgroup/memory").join(&name),
-                &Path::new("/sys/fs/cgroup/cpu").join(&name),
-            )
-        };
-        match tried {
-            Ok(l) => l,
-            Err(e) => Limits {
-                procs: Vec::new(),
-                dirs: Vec::new(),
-                note: format!("NOT limited ({e}); pinned to CPU 0 only"),
-            },
-        }
-    }
-
-    fn v1(mem: &Path, cpu: &Path) -> std::io::Result<Limits> {
-        std::fs::create_dir_all(mem)?;
-        std::fs::create_dir_all(cpu)?;
-        std::fs::write(mem.join("memory.limit_in_bytes"), MEMORY_MAX.to_string())?;
-        // With no swap here this is the same limit; where swap exists it stops
-        // the console from swapping its way around the limit.
-        let _ = std::fs::write(
-            mem.join("memory.memsw.limit_in_bytes"),
-            MEMORY_MAX.to_string(),
-        );
-        std::fs::write(cpu.join("cpu.cfs_period_us"), "100000")?;
-        std::fs::write(cpu.join("cpu.cfs_quota_us"), "100000")?;
-        Ok(Limits {
-            procs: vec![procs_file(mem), procs_file(cpu)],
-            dirs: vec![mem.to_path_buf(), cpu.to_path_buf()],
-            note: "cgroup v1: memory.limit_in_bytes 256 MiB, cpu.cfs_quota_us 100000/100000, pinned to CPU 0".into(),
-        })
-    }
-
-    fn v2(dir: &Path) -> std::io::Result<Limits> {
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join("memory.max"), MEMORY_MAX.to_string())?;
-        let _ = std::fs::write(dir.join("memory.swap.max"), "0");
-        std::fs::write(dir.join("cpu.max"), "100000 100000")?;
-        Ok(Limits {
-            procs: vec![procs_file(dir)],
-            dirs: vec![dir.to_path_buf()],
-            note: "cgroup v2: memory.max 256 MiB, cpu.max 100000/100000, pinned to CPU 0".into(),
-        })
-    }
-
-    /// Peak memory the cgroup saw (v1 only; v2 has `memory.peak` on new kernels).
-    fn peak_bytes(&self) -> Option<u64> {
-        self.dirs.iter().find_map(|d| {
-            ["memory.max_usage_in_bytes", "memory.peak"]
-                .iter()
-                .find_map(|f| std::fs::read_to_string(d.join(f)).ok())
-                .and_then(|s| s.trim().parse().ok())
-        })
-    }
-
-    fn oom_kills(&self) -> u64 {
-        self.dirs
-            .iter()
-            .filter_map(|d| std::fs::read_to_string(d.join("memory.oom_control")).ok())
-            .flat_map(|s| {
-                s.lines()
-                    .filter_map(|l| l.strip_prefix("oom_kill ").and_then(|v| v.parse().ok()))
-                    .collect::<Vec<u64>>()
-            })
-            .sum()
-    }
-
-    /// Applies the limits to a child before it runs `passline`: joins the
-    /// cgroups and pins it to CPU 0. Only async-signal-safe calls.
-    fn apply(&self, cmd: &mut Command) {
-        let procs = self.procs.clone();
-        // SAFETY: the closure runs between fork and exec and only calls
-        // open/write/close/sched_setaffinity on data prepared before the fork.
-        unsafe {
-            cmd.pre_exec(move || {
-                for p in &procs {
-                    let fd = libc::open(p.as_ptr(), libc::O_WRONLY);
-                    if fd < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    let zero = b"0";
-                    let n = libc::write(fd, zero.as_ptr().cast(), zero.len());
-                    libc::close(fd);
-                    if n < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(0, &mut set);
-                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-                Ok(())
-            });
-        }
-    }
-}
-
-impl Drop for Limits {
-    fn drop(&mut self) {
-        for d in &self.dirs {
-            let _ = std::fs::remove_dir(d);
-        }
-    }
-}
-
-fn procs_file(dir: &Path) -> CString {
-    CString::new(dir.join("cgroup.procs").display().to_string()).expect("no NUL in a cgroup path")
-}
-
-fn vm_hwm_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 fn walk_size(dir: &Path) -> u64 {
@@ -479,7 +346,10 @@ fn main() {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    limits.apply(&mut cmd);
+    // SAFETY: the hook only makes async-signal-safe calls (see limits.rs).
+    unsafe {
+        cmd.pre_exec(limits.hook());
+    }
     let serve_started = Instant::now();
     let mut serve = cmd.spawn().expect("start passline serve");
     let (flow, serve_ready) = rt.block_on(async {
@@ -527,7 +397,10 @@ fn main() {
             Ok(())
         });
     }
-    limits.apply(&mut cmd);
+    // SAFETY: the hook only makes async-signal-safe calls (see limits.rs).
+    unsafe {
+        cmd.pre_exec(limits.hook());
+    }
     let master = pty.master.try_clone().expect("pty master");
     let output = pty_reader(master);
     let started = Instant::now();

@@ -262,10 +262,22 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         tally.doubled,
         tally.unmarked,
     );
+    let mut startups = console.startups.clone();
+    startups.sort_by(f64::total_cmp);
+    println!(
+        "soak: console starts {}, start-up to API answering p50 {:.0} ms, max {:.0} ms; peak RSS {:.1} MiB; OOM kills {}; history before the run: {} events",
+        console.starts,
+        startups.get(startups.len() / 2).copied().unwrap_or(f64::NAN),
+        startups.last().copied().unwrap_or(f64::NAN),
+        console.peak_rss_kib as f64 / 1024.0,
+        console.oom_kills(),
+        console.baseline,
+    );
     for p in tally.problems.iter().take(40) {
         println!("  {p}");
     }
     let ok = caught_up
+        && console.oom_kills() == 0
         && code == Some(0)
         && tally.problems.is_empty()
         && cashier_log.odd.is_empty()

@@ -29,6 +29,41 @@ pub struct ConsoleProc {
     child: Option<Child>,
     /// Times `serve` was started.
     pub starts: u32,
+    /// The last event id of the history the store started with (0: empty);
+    /// the checks read only what came after it.
+    pub baseline: u64,
+    /// `PASSLINE_SOAK_LIMIT=1`: the cheap box's cgroup for every start.
+    limits: Option<super::limits::Limits>,
+    /// Spawn to the API answering, per start, ms.
+    pub startups: Vec<f64>,
+    /// The highest VmHWM of any run of the console, KiB.
+    pub peak_rss_kib: u64,
+}
+
+/// Copies a store with history (`PASSLINE_SOAK_HISTORY`) as the console's
+/// data dir and returns its last event id. The copy's platform cursor is set
+/// back to 0: the simulator numbers its feed from 1, as a new platform would.
+fn seed_history(from: &Path, data: &Path) -> u64 {
+    let ok = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(data)
+        .status()
+        .expect("run cp");
+    assert!(
+        ok.success(),
+        "copying the history store {} failed",
+        from.display()
+    );
+    let _ = std::fs::remove_file(data.join("built"));
+    let store = passline::store::Store::open(data, 8 << 20).expect("the history store opens");
+    let last = store.last_event_id().expect("the history's last event");
+    store
+        .meta
+        .insert("cursor", &0u64.to_be_bytes())
+        .expect("reset the cursor");
+    store.flush().expect("flush the history store");
+    last
 }
 
 /// What a `ctl` run ended with.
@@ -89,12 +124,25 @@ level = "info"
         }
         let config = dir.join("config.toml");
         std::fs::write(&config, text).expect("write the console's config");
+        let baseline = match std::env::var_os("PASSLINE_SOAK_HISTORY") {
+            Some(h) => seed_history(Path::new(&h), &dir.join("data")),
+            None => 0,
+        };
+        let limits = (std::env::var("PASSLINE_SOAK_LIMIT").as_deref() == Ok("1")).then(|| {
+            let l = super::limits::Limits::make();
+            println!("soak: console limits: {}", l.note);
+            l
+        });
         let c = ConsoleProc {
             dir: dir.to_path_buf(),
             config,
             api,
             child: None,
             starts: 0,
+            baseline,
+            limits,
+            startups: Vec::new(),
+            peak_rss_kib: 0,
         };
         for (id, name, role, pin) in [
             (CASHIER, "王芳", "cashier", CASHIER_PIN),
@@ -128,22 +176,29 @@ level = "info"
     /// Starts `passline serve` and waits (bounded) until `ctl feed` is answered.
     pub async fn start(&mut self) {
         assert!(self.child.is_none(), "the console is already running");
-        let child = Command::new(exe())
-            .arg("--config")
+        let mut cmd = Command::new(exe());
+        cmd.arg("--config")
             .arg(&self.config)
             .arg("serve")
             .env_remove("PASSLINE_TOKEN")
             .stdin(Stdio::null())
             .stdout(self.output_file())
             .stderr(self.output_file())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start passline serve");
+            .kill_on_drop(true);
+        if let Some(l) = &self.limits {
+            // SAFETY: the hook only makes async-signal-safe calls (limits.rs).
+            unsafe {
+                cmd.pre_exec(l.hook());
+            }
+        }
+        let spawned = Instant::now();
+        let child = cmd.spawn().expect("start passline serve");
         self.child = Some(child);
         self.starts += 1;
         let until = Instant::now() + Duration::from_secs(30);
         loop {
             if self.ctl(&["feed"]).await.code == Some(0) {
+                self.startups.push(spawned.elapsed().as_secs_f64() * 1000.0);
                 return;
             }
             if let Some(Ok(Some(st))) = self.child.as_mut().map(|c| c.try_wait()) {
@@ -162,6 +217,7 @@ level = "info"
 
     /// SIGKILL: no destructor, no flush, no goodbye.
     pub async fn kill(&mut self) {
+        self.note_rss();
         if let Some(mut c) = self.child.take() {
             let _ = c.start_kill();
             let _ = c.wait().await;
@@ -170,6 +226,7 @@ level = "info"
 
     /// SIGTERM and wait for the clean stop; the exit code.
     pub async fn stop(&mut self) -> Option<i32> {
+        self.note_rss();
         let mut c = self.child.take()?;
         if let Some(pid) = c.id() {
             // SAFETY: `pid` is our own child, still running (not yet waited).
@@ -187,6 +244,18 @@ level = "info"
         }
     }
 
+    /// Keeps the running console's peak resident memory.
+    fn note_rss(&mut self) {
+        if let Some(pid) = self.child.as_ref().and_then(|c| c.id()) {
+            self.peak_rss_kib = self.peak_rss_kib.max(super::limits::vm_hwm_kib(pid));
+        }
+    }
+
+    /// The cgroup's OOM kills so far (0 without limits).
+    pub fn oom_kills(&self) -> u64 {
+        self.limits.as_ref().map_or(0, |l| l.oom_kills())
+    }
+
     /// One `passline ctl` run against this console (as the cashier).
     pub async fn ctl(&self, args: &[&str]) -> Ctl {
         ctl(&self.config, &self.api, args).await
@@ -197,7 +266,7 @@ level = "info"
         let out = std::process::Command::new(exe())
             .arg("--config")
             .arg(&self.config)
-            .args(["export", what])
+            .args(["export", what, "--after-event", &self.baseline.to_string()])
             .stdin(Stdio::null())
             .output()
             .expect("run passline export");

@@ -5,6 +5,7 @@
 pub mod cashier;
 pub mod checks;
 pub mod console;
+pub mod limits;
 pub mod platform;
 pub mod prints;
 pub mod proxy;
