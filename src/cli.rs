@@ -45,6 +45,15 @@ pub fn start_engine(cfg: &Config) -> anyhow::Result<Engine> {
     )?)
 }
 
+/// Starts the engine of a long-running console (`run`, `serve`): with the
+/// archivist moving business days older than `[store] keep_days_live` out of
+/// the live store.
+pub fn start_console_engine(cfg: &Config) -> anyhow::Result<Engine> {
+    let mut engine = start_engine(cfg)?;
+    engine.start_archivist(cfg.store.keep_days_live);
+    Ok(engine)
+}
+
 pub fn config_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     match Config::load(flag) {
         Ok((c, path)) => {

@@ -389,6 +389,11 @@ impl Writer {
                 self.stage(w);
                 Ok(committed)
             }
+            Op::Archive { plan } => {
+                self.write_pending()?;
+                self.store.commit_archive(&plan)?;
+                Ok(Committed::default())
+            }
             Op::SpoolAdd { printer, doc } => {
                 let mut w = Writes::default();
                 let j = self.new_job(&printer, *doc, 0, self.now());

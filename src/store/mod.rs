@@ -10,8 +10,14 @@
 //! - `quarantine`: id (u64) → `QuarantinedFrame`
 //! - `idem`: idempotency key → the first result
 //! - `staff`: staff id → `StaffRecord`
-//! - `meta`: `schema`, `cursor`, counters
+//! - `meta`: `schema`, `cursor`, counters; the archive index (`archive/…`,
+//!   `archived_through`, see `archive`)
+//!
+//! Business days that are over move out of these trees into the archive
+//! (`archive`): one file per day under `<data_dir>/archive/`. The readers
+//! here (`orders_on`, `events_after`, `all_orders`, `visit_events`) read both.
 
+pub mod archive;
 pub mod backup;
 pub mod records;
 
@@ -20,8 +26,10 @@ pub use records::{JobRecord, JobState, OutboxEntry, QuarantinedFrame, StaffRecor
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-/// The on-disk layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The on-disk layout this build reads and writes. 2: the log and the
+/// projections may be partly in the archive (an older build would miss them).
+/// A schema-1 store has no archive yet and is simply marked 2 at open.
+pub const SCHEMA_VERSION: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -63,6 +71,8 @@ pub struct Store {
     pub idem: sled::Tree,
     pub staff: sled::Tree,
     pub meta: sled::Tree,
+    /// The last archive day read (date, records).
+    archive_cache: std::sync::Mutex<Option<(String, std::sync::Arc<archive::DayRecords>)>>,
 }
 
 impl Store {
@@ -99,6 +109,7 @@ impl Store {
             meta: t("meta")?,
             path: path.to_path_buf(),
             db,
+            archive_cache: std::sync::Mutex::new(None),
         };
         match store.meta.get("schema")? {
             None => {
@@ -112,6 +123,10 @@ impl Store {
                         path: path.to_path_buf(),
                         found,
                     });
+                }
+                if found < SCHEMA_VERSION {
+                    store.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+                    store.db.flush()?;
                 }
             }
         }
@@ -157,32 +172,45 @@ impl Store {
         Ok(out)
     }
 
-    /// Orders of one business date (`YYYY-MM-DD`), open or closed.
+    /// Orders of one business date (`YYYY-MM-DD`), open or closed, live or
+    /// archived (an order in both is taken as it is live).
     pub fn orders_on(&self, date: &str) -> Result<Vec<OrderState>> {
         let mut prefix = date.as_bytes().to_vec();
         prefix.push(0);
+        let mut archived = self.archived_orders_on(date)?;
         let mut out = Vec::new();
         for kv in self.by_date.scan_prefix(&prefix) {
             let (k, _) = kv?;
             if let Some(v) = self.orders.get(&k[prefix.len()..])? {
-                out.push(decode(&v)?);
+                let st: OrderState = decode(&v)?;
+                archived.remove(&st.order.id.0);
+                out.push(st);
             }
         }
-        Ok(out)
+        let mut old = Vec::with_capacity(archived.len());
+        for (id, st) in archived {
+            // An archived order that got a new event since is live again.
+            old.push(match self.orders.get(id.as_bytes())? {
+                Some(v) => decode(&v)?,
+                None => st,
+            });
+        }
+        old.sort_by(|a, b| a.order.id.cmp(&b.order.id));
+        old.extend(out);
+        Ok(old)
     }
 
-    pub fn all_orders(&self) -> impl Iterator<Item = Result<OrderState>> + '_ {
-        self.orders
-            .iter()
-            .map(|kv| kv.map_err(StoreError::from).and_then(|(_, v)| decode(&v)))
-    }
-
+    /// Up to `limit` events after `after`, from the archive where they are
+    /// older than the live log.
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>> {
         let mut out = Vec::new();
-        for kv in self.log.range((after + 1).to_be_bytes()..).take(limit) {
-            let (_, v) = kv?;
-            out.push(decode(&v)?);
+        if limit == 0 {
+            return Ok(out);
         }
+        self.visit_events(after.saturating_add(1), u64::MAX, |e| {
+            out.push(e);
+            Ok(out.len() < limit)
+        })?;
         Ok(out)
     }
 
