@@ -369,7 +369,12 @@ impl EngineHandle {
         keep_days: u32,
     ) -> Result<Vec<crate::store::archive::ArchivedDay>, EngineError> {
         let _one = self.archiving.lock().unwrap_or_else(|e| e.into_inner());
-        let today = self.config.clock.now().with_timezone(&self.config.tz).date_naive();
+        let today = self
+            .config
+            .clock
+            .now()
+            .with_timezone(&self.config.tz)
+            .date_naive();
         let before = (today - chrono::Days::new(u64::from(keep_days)))
             .format("%Y-%m-%d")
             .to_string();

@@ -90,10 +90,7 @@ pub struct Plan {
 
 pub fn day_path(data_dir: &Path, date: &str) -> PathBuf {
     let month = date.get(..7).unwrap_or(date);
-    data_dir
-        .join(DIR)
-        .join(month)
-        .join(format!("{date}.bin"))
+    data_dir.join(DIR).join(month).join(format!("{date}.bin"))
 }
 
 fn index_key(date: &str) -> String {
@@ -170,8 +167,8 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<DayRecords> {
     if sum.0 != want {
         return Err(damaged(path, "checksum mismatch"));
     }
-    let body = lz4_flex::decompress_size_prepended(packed)
-        .map_err(|e| damaged(path, &e.to_string()))?;
+    let body =
+        lz4_flex::decompress_size_prepended(packed).map_err(|e| damaged(path, &e.to_string()))?;
     let mut recs = DayRecords::default();
     let mut at = 0usize;
     while at < body.len() {
@@ -451,7 +448,11 @@ impl Store {
                 recs.orders.insert(sid.clone(), v.to_vec());
                 orders.push((sid, k.to_vec(), v.to_vec()));
             } else {
-                orders.push((String::from_utf8_lossy(id).to_string(), k.to_vec(), Vec::new()));
+                orders.push((
+                    String::from_utf8_lossy(id).to_string(),
+                    k.to_vec(),
+                    Vec::new(),
+                ));
             }
         }
         let bytes = to_bytes(&recs);

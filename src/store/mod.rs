@@ -147,10 +147,11 @@ impl Store {
         self.meta_u64("cursor")
     }
 
+    /// The highest event id, live or archived (ids never restart).
     pub fn last_event_id(&self) -> Result<u64> {
         Ok(match self.log.last()? {
             Some((k, _)) => be_u64(&k),
-            None => 0,
+            None => self.archived_through()?,
         })
     }
 
