@@ -84,6 +84,9 @@ pub struct EngineStats {
     pub outbox: usize,
     pub quarantined: usize,
     pub queued_jobs: usize,
+    /// Batches committed (one flush each) since the engine started.
+    #[serde(default)]
+    pub flushes: u64,
 }
 
 /// Orders on the board: open ones and today's closed ones.

@@ -303,7 +303,10 @@ pub fn be_u64(b: &[u8]) -> u64 {
 }
 
 pub fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("our own records always serialize")
+    // Sized for a typical projection, so the writer does not regrow it.
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, v).expect("our own records always serialize");
+    out
 }
 
 pub fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
