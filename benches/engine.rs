@@ -442,6 +442,18 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
     }
+    // As a console's next start does (`compact_if_bloated`): the archived
+    // days' space is taken back from sled's file.
+    let t = Instant::now();
+    match passline::store::compact::compact_if_bloated(&dir).expect("compact") {
+        Some((before, after)) => println!(
+            "compacted the live store at start-up: {:.0} MiB -> {:.0} MiB in {:.1} s",
+            before as f64 / 1048576.0,
+            after as f64 / 1048576.0,
+            t.elapsed().as_secs_f64()
+        ),
+        None => println!("live store compact already"),
+    }
     let size: u64 = walk_size(&dir);
     let archived: u64 = walk_size(&dir.join(passline::store::archive::DIR));
     let exe = std::env::current_exe().expect("exe");

@@ -19,6 +19,7 @@
 
 pub mod archive;
 pub mod backup;
+pub mod compact;
 pub mod records;
 
 use crate::domain::{Event, OrderId, OrderState};
@@ -88,6 +89,8 @@ impl Store {
             detail: e.to_string(),
         })?;
         let _ = std::fs::remove_file(&probe);
+        // A compaction cut off mid-swap is finished before sled looks.
+        compact::recover(path)?;
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
