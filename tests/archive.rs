@@ -319,3 +319,47 @@ fn a_store_written_before_the_archive_opens_and_archives() {
     assert_eq!(t.h().archive(2).expect("archive").len(), 1);
     same(&history(t.h().store()), &before, "after a restart");
 }
+
+#[test]
+fn compacting_the_live_store_keeps_everything_and_a_cut_off_swap_finishes() {
+    let mut t = TestStore::new(Rules::default());
+    lunch(&t, 6);
+    three_days_later(&t);
+    t.h().archive(2).expect("archive");
+    let before = history(t.h().store());
+    if let Some(e) = t.engine.take() {
+        e.shutdown();
+    }
+    passline::store::compact::compact(t.dir.path()).expect("compact");
+    t.start();
+    same(&history(t.h().store()), &before, "after compacting");
+    // Cut off after the old files moved out: the copy is complete, the next
+    // open moves it in.
+    if let Some(e) = t.engine.take() {
+        e.shutdown();
+    }
+    let dir = t.dir.path().to_path_buf();
+    let dir = dir.as_path();
+    {
+        let fresh = dir.join(".compact");
+        let old = Store::open(dir, 4 << 20).expect("open");
+        let new = sled::open(&fresh).expect("fresh");
+        new.import(old.db.export());
+        new.flush().expect("flush");
+    }
+    std::fs::create_dir_all(dir.join(".compact-old")).expect("dir");
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .to_string();
+        if ["conf", "db", "blobs"].contains(&name.as_str()) || name.starts_with("snap.") {
+            std::fs::rename(dir.join(&name), dir.join(".compact-old").join(&name)).expect("move");
+        }
+    }
+    std::fs::write(dir.join("compact-swap"), "in").expect("marker");
+    t.start();
+    same(&history(t.h().store()), &before, "after a cut-off swap");
+    assert!(!dir.join("compact-swap").exists());
+}
