@@ -8,7 +8,7 @@
 //! Run: `cargo bench --bench engine` (env: PASSLINE_BENCH_ORDERS, PASSLINE_BENCH_DIR).
 
 use passline::domain::*;
-use passline::engine::{Engine, EngineConfig, FixedClock, SystemClock};
+use passline::engine::{Committed, Engine, EngineConfig, FixedClock, SystemClock};
 use passline::print::route::Routes;
 use passline::store::{date_key, encode, Store};
 use std::collections::VecDeque;
@@ -268,10 +268,20 @@ fn history_engine(dir: &std::path::Path, clock: Arc<FixedClock>) -> Engine {
     .expect("engine")
 }
 
+/// The platform's `report_ack` for each report a commit queued, as the feed
+/// sends it on (so the outbox stays as small as in a connected store).
+fn ack(h: &passline::engine::EngineHandle, window: &mut VecDeque<Reply>, c: Committed) {
+    for report_id in c.reports {
+        window.push_back(h.submit(None, Command::ReportAcked { report_id }));
+    }
+}
+
+type Reply = tokio::sync::oneshot::Receiver<Result<Committed, passline::engine::EngineError>>;
+
 /// Builds a history of `n` closed orders over `days` business days before
 /// TODAY, plus 50 open ones today, through the real code path: the engine
 /// commits every order (placed, paid online, fired, bumped: closed) with the
-/// clock on its day, and after each day the archiving a console runs
+/// clock on its day, the platform acks every report it sends, and after each day the archiving a console runs
 /// (`EngineHandle::archive`, keeping 2 days live) moves what is over.
 fn build_history(dir: &std::path::Path, n: u64, days: u64) {
     let clock = Arc::new(FixedClock::at(&format!(
@@ -329,14 +339,14 @@ fn build_history(dir: &std::path::Path, n: u64, days: u64) {
                 }
                 for c in cmds {
                     window.push_back(h.submit(None, c));
-                    if window.len() >= 512 {
+                    while window.len() >= 512 {
                         let r = window.pop_front().expect("non-empty");
-                        r.await.expect("reply").expect("commit");
+                        ack(&h, &mut window, r.await.expect("reply").expect("commit"));
                     }
                 }
             }
-            for r in window {
-                r.await.expect("reply").expect("commit");
+            while let Some(r) = window.pop_front() {
+                ack(&h, &mut window, r.await.expect("reply").expect("commit"));
             }
         });
         placed += count;
@@ -431,7 +441,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(365)
         .max(1);
-    let dir = base.join(format!("history-{n}-{days}d"));
+    let dir = base.join(format!("history-{n}-{days}d-acked"));
     if !dir.join("built").exists() {
         let _ = std::fs::remove_dir_all(&dir);
         let t = Instant::now();
