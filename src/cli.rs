@@ -45,6 +45,24 @@ pub fn start_engine(cfg: &Config) -> anyhow::Result<Engine> {
     )?)
 }
 
+/// Starts the engine of a long-running console (`run`, `serve`): with the
+/// archivist moving business days older than `[store] keep_days_live` out of
+/// the live store.
+pub fn start_console_engine(cfg: &Config) -> anyhow::Result<Engine> {
+    // Archived days leave sled's file as big as before: copy the live
+    // store into a fresh file when it has grown well past its content.
+    match crate::store::compact::compact_if_bloated(&cfg.store.data_dir) {
+        Ok(Some((before, after))) => {
+            tracing::info!(before, after, "compacted the live store")
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not compact the live store; it still works"),
+    }
+    let mut engine = start_engine(cfg)?;
+    engine.start_archivist(cfg.store.keep_days_live);
+    Ok(engine)
+}
+
 pub fn config_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     match Config::load(flag) {
         Ok((c, path)) => {

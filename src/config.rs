@@ -30,6 +30,10 @@ pub struct StoreSection {
     pub cache_mib: u64,
     /// Print a receipt when a payment is settled in the store.
     pub receipt_on_settle: bool,
+    /// Business days kept in the live store besides today; older days move
+    /// to `<data_dir>/archive/` (docs/engine.md), read back by reports,
+    /// export, backup and the local API alike.
+    pub keep_days_live: u32,
     /// The counter's menu (docs/counter.md); default `menu.toml` beside the config.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub menu: Option<PathBuf>,
@@ -46,6 +50,7 @@ impl Default for StoreSection {
             timezone: "Asia/Shanghai".into(),
             cache_mib: 4,
             receipt_on_settle: true,
+            keep_days_live: 2,
             menu: None,
         }
     }

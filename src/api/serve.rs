@@ -87,7 +87,7 @@ pub fn serve_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     let cfg = crate::cli::load_config(flag)?;
     ApiOptions::from_config(&cfg.api)?;
     let _log = crate::logging::init(&log_dir(&cfg), &cfg.log.level);
-    let engine = crate::cli::start_engine(&cfg)?;
+    let engine = crate::cli::start_console_engine(&cfg)?;
     let rt = runtime()?;
     eprintln!(
         "passline serve: store {} at {}, local API on ws://{} (stop with SIGTERM or Ctrl-C)",

@@ -84,6 +84,9 @@ pub struct EngineStats {
     pub outbox: usize,
     pub quarantined: usize,
     pub queued_jobs: usize,
+    /// Batches committed (one flush each) since the engine started.
+    #[serde(default)]
+    pub flushes: u64,
 }
 
 /// Orders on the board: open ones and today's closed ones.
@@ -114,6 +117,11 @@ pub(crate) enum Op {
         to: String,
         approval: crate::domain::Approval,
     },
+    /// Commits an archiving step gathered outside the writer (see
+    /// `store::archive`): the batch so far is written first.
+    Archive {
+        plan: Box<crate::store::archive::Plan>,
+    },
     /// Places a document straight in the spool (reports, test prints).
     SpoolAdd {
         printer: String,
@@ -136,11 +144,15 @@ pub struct EngineHandle {
     stats: watch::Receiver<EngineStats>,
     jobs_tx: broadcast::Sender<Arc<JobRecord>>,
     config: EngineConfig,
+    /// One archiving run at a time.
+    archiving: Arc<std::sync::Mutex<()>>,
 }
 
 pub struct Engine {
     handle: EngineHandle,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The background archivist and the sender whose drop stops it.
+    archivist: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
 impl Engine {
@@ -178,9 +190,42 @@ impl Engine {
                 stats,
                 jobs_tx,
                 config,
+                archiving: Arc::new(std::sync::Mutex::new(())),
             },
             thread: Some(thread),
+            archivist: None,
         })
+    }
+
+    /// Starts archiving in the background: now, then every ten minutes,
+    /// each business day older than `keep_days` days moves to the archive
+    /// (one day per writer step, so commands wait at most one commit).
+    pub fn start_archivist(&mut self, keep_days: u32) {
+        if self.archivist.is_some() {
+            return;
+        }
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let h = self.handle.clone();
+        let spawned = std::thread::Builder::new()
+            .name("passline-archivist".into())
+            .spawn(move || loop {
+                match h.archive(keep_days) {
+                    Ok(days) if !days.is_empty() => {
+                        tracing::info!(days = days.len(), "archived business days")
+                    }
+                    Ok(_) => {}
+                    Err(EngineError::Stopped) => return,
+                    Err(e) => tracing::error!(error = %e, "archiving failed; will retry"),
+                }
+                match stop_rx.recv_timeout(std::time::Duration::from_secs(600)) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    _ => return,
+                }
+            });
+        match spawned {
+            Ok(t) => self.archivist = Some((stop_tx, t)),
+            Err(e) => tracing::error!(error = %e, "cannot start the archivist; history stays live"),
+        }
     }
 
     pub fn handle(&self) -> EngineHandle {
@@ -190,6 +235,10 @@ impl Engine {
     /// Stops the writer after the commands already sent, waits for its last
     /// flush; later commands from any handle get `EngineError::Stopped`.
     pub fn shutdown(mut self) {
+        if let Some((stop, t)) = self.archivist.take() {
+            drop(stop);
+            let _ = t.join();
+        }
         let (reply, _rx) = oneshot::channel();
         let _ = self.handle.tx.send(Request {
             op: Op::Stop,
@@ -313,6 +362,50 @@ impl EngineHandle {
 
     pub fn stats(&self) -> watch::Receiver<EngineStats> {
         self.stats.clone()
+    }
+
+    /// Moves every business day older than `keep_days` days (by the
+    /// engine's clock) to the archive, oldest first, one writer step per
+    /// day; returns the days archived. Blocking: call it off the runtime.
+    pub fn archive(
+        &self,
+        keep_days: u32,
+    ) -> Result<Vec<crate::store::archive::ArchivedDay>, EngineError> {
+        let _one = self.archiving.lock().unwrap_or_else(|e| e.into_inner());
+        let today = self
+            .config
+            .clock
+            .now()
+            .with_timezone(&self.config.tz)
+            .date_naive();
+        let before = (today - chrono::Days::new(u64::from(keep_days)))
+            .format("%Y-%m-%d")
+            .to_string();
+        let mut done = Vec::new();
+        // Each step empties one day; the bound only guards against a step
+        // that could not remove anything (every order changed meanwhile).
+        for _ in 0..100_000 {
+            let Some(plan) = self.store.prepare_archive(&before, self.config.tz, None)? else {
+                break;
+            };
+            let day = plan.day.clone();
+            let idle = plan.events.is_empty();
+            let (reply, rx) = oneshot::channel();
+            self.tx
+                .send(Request {
+                    op: Op::Archive {
+                        plan: Box::new(plan),
+                    },
+                    reply,
+                })
+                .map_err(|_| EngineError::Stopped)?;
+            rx.blocking_recv().unwrap_or(Err(EngineError::Stopped))?;
+            if idle && done.last() == Some(&day) {
+                break;
+            }
+            done.push(day);
+        }
+        Ok(done)
     }
 
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, EngineError> {

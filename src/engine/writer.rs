@@ -121,6 +121,7 @@ impl Writer {
             outbox: store.outbox.len(),
             quarantined: store.quarantine.len(),
             queued_jobs,
+            flushes: 0,
         };
         {
             let mut b = board.write().unwrap_or_else(|e| e.into_inner());
@@ -273,10 +274,21 @@ impl Writer {
     pub(super) fn run(&mut self, rx: mpsc::Receiver<Request>) {
         while let Ok(first) = rx.recv() {
             let mut batch = vec![first];
-            while batch.len() < 1024 {
+            // Group commit: take what is waiting; while more keeps arriving
+            // (callers refilling a pipeline), yield briefly and take that too,
+            // so one flush covers them. Alone, a command waits for no one.
+            let mut idle_rounds = 0;
+            while batch.len() < 1024 && idle_rounds < 3 {
                 match rx.try_recv() {
-                    Ok(r) => batch.push(r),
-                    Err(_) => break,
+                    Ok(r) => {
+                        batch.push(r);
+                        idle_rounds = 0;
+                    }
+                    Err(_) if batch.len() == 1 => break,
+                    Err(_) => {
+                        idle_rounds += 1;
+                        std::thread::yield_now();
+                    }
                 }
             }
             let mut done = Vec::with_capacity(batch.len());
@@ -307,6 +319,7 @@ impl Writer {
                 self.reload();
                 continue;
             }
+            self.stats.flushes += 1;
             self.publish_board();
             for j in std::mem::take(&mut self.pending_jobs) {
                 let _ = self.jobs_tx.send(Arc::new(j));
@@ -388,6 +401,11 @@ impl Writer {
                 };
                 self.stage(w);
                 Ok(committed)
+            }
+            Op::Archive { plan } => {
+                self.write_pending()?;
+                self.store.commit_archive(&plan)?;
+                Ok(Committed::default())
             }
             Op::SpoolAdd { printer, doc } => {
                 let mut w = Writes::default();
@@ -1036,9 +1054,6 @@ impl Writer {
                         }
                         (None, _) => None,
                     };
-                    if let Some(a) = &after {
-                        touched.insert(a.order.id.clone(), a.clone());
-                    }
                     (before, after)
                 }
                 None => (None, None),
@@ -1049,6 +1064,9 @@ impl Writer {
             let mut planned = self.cfg.routes.plan(&ev, before.as_ref(), after.as_ref());
             if let EventBody::ReprintRequested { order_id, job } = &ev.body {
                 planned.extend(self.plan_reprint(order_id, *job, after.as_ref())?);
+            }
+            if let Some(a) = after {
+                touched.insert(a.order.id.clone(), a);
             }
             for (printer, doc) in planned {
                 let j = self.new_job(&printer, doc, id, now);

@@ -17,7 +17,6 @@ pub use fold::{build, Folder, ReportKind, TenderKind, ZReport};
 
 use crate::domain::shift::{shift_key, ShiftRecord};
 use crate::domain::Event;
-use crate::engine::clock::business_date;
 use crate::store::{be_u64, decode, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -75,16 +74,16 @@ pub fn last_closed(store: &Store) -> Result<Option<ShiftRecord>, ReportError> {
     Ok(None)
 }
 
-/// Events `from..=to` of the log.
+/// Events `from..=to` of the log (live or archived).
 pub fn events_between(store: &Store, from: u64, to: u64) -> Result<Vec<Event>, ReportError> {
     if to < from {
         return Ok(Vec::new());
     }
-    let mut out = Vec::with_capacity((to - from) as usize + 1);
-    for kv in store.log.range(from.to_be_bytes()..=to.to_be_bytes()) {
-        let (_, v) = kv?;
-        out.push(decode(&v)?);
-    }
+    let mut out = Vec::with_capacity(((to - from) as usize + 1).min(1 << 16));
+    store.visit_events(from, to, |e| {
+        out.push(e);
+        Ok(true)
+    })?;
     Ok(out)
 }
 
@@ -92,12 +91,10 @@ pub fn events_between(store: &Store, from: u64, to: u64) -> Result<Vec<Event>, R
 /// orders of the window, not with its events.
 fn build_from(store: &Store, kind: ReportKind, from: u64, to: u64) -> Result<ZReport, ReportError> {
     let mut f = fold::Folder::new(kind);
-    if from <= to {
-        for kv in store.log.range(from.to_be_bytes()..=to.to_be_bytes()) {
-            let (_, v) = kv?;
-            f.push(&decode::<Event>(&v)?);
-        }
-    }
+    store.visit_events(from, to, |e| {
+        f.push(&e);
+        Ok(true)
+    })?;
     Ok(f.finish(&store.jobs()?))
 }
 
@@ -134,12 +131,9 @@ pub fn day_report(store: &Store, date: &str, tz: chrono_tz::Tz) -> Result<ZRepor
     }
     let last = store.last_event_id()?;
     let date_of = |id: u64| -> Result<String, ReportError> {
-        let v = store
-            .log
-            .get(id.to_be_bytes())?
-            .ok_or_else(|| StoreError::Decode(format!("the log has no event {id}")))?;
-        let ev: Event = decode(&v)?;
-        Ok(business_date(&ev.at, tz))
+        Ok(store
+            .event_date(id, tz)?
+            .ok_or_else(|| StoreError::Decode(format!("the log has no event {id}")))?)
     };
     // The first id whose date is >= (or >) the date.
     let first_at = |after: bool| -> Result<u64, ReportError> {

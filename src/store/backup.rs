@@ -3,7 +3,11 @@
 //!
 //! Format: the line `PASSLINE-BACKUP 1\n`, then records
 //! `[u8 kind][u32 name len][name][u32 key len][key][u32 val len][val]`
-//! (kind 1 = key/value), then `[u8 0][u64 record count][u64 fnv1a checksum]`.
+//! (kind 1 = key/value of tree `name`; kind 2 = an archive file, `name` its
+//! path under the data dir, `key` empty, `val` its bytes), then
+//! `[u8 0][u64 record count][u64 fnv1a checksum]`. A backup is checked whole
+//! before a restore touches anything, then applied in a second pass, so
+//! neither side holds the whole history in memory.
 
 use super::{Store, StoreError};
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -71,6 +75,18 @@ pub fn write(store: &Store, to: &Path) -> Result<u64, BackupError> {
             count += 1;
         }
     }
+    for rel in super::archive::files(&store.path)? {
+        let bytes = std::fs::read(store.path.join(&rel)).map_err(werr)?;
+        let name = rel.to_string_lossy();
+        let mut rec = vec![2u8];
+        for part in [name.as_bytes(), &[][..], &bytes[..]] {
+            rec.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            rec.extend_from_slice(part);
+        }
+        sum.feed(&rec);
+        out.write_all(&rec).map_err(werr)?;
+        count += 1;
+    }
     out.write_all(&[0]).map_err(werr)?;
     out.write_all(&count.to_be_bytes()).map_err(werr)?;
     out.write_all(&sum.0.to_be_bytes()).map_err(werr)?;
@@ -82,10 +98,16 @@ pub fn write(store: &Store, to: &Path) -> Result<u64, BackupError> {
     Ok(count)
 }
 
-type Record = (Vec<u8>, Vec<u8>, Vec<u8>);
+/// One record of a backup: its kind (1 key/value, 2 archive file), name, key, value.
+pub type Record = (u8, Vec<u8>, Vec<u8>, Vec<u8>);
 
-/// Reads and verifies a whole backup before anything is touched.
-pub fn read(from: &Path) -> Result<Vec<Record>, BackupError> {
+/// Reads a whole backup, calling `each` with every record, and checks the
+/// trailer; an error means the backup is not whole (records already passed
+/// to `each` must then be thrown away).
+pub fn scan(
+    from: &Path,
+    mut each: impl FnMut(Record) -> Result<(), BackupError>,
+) -> Result<u64, BackupError> {
     let rerr = |source| BackupError::Read {
         path: from.to_path_buf(),
         source,
@@ -102,7 +124,7 @@ pub fn read(from: &Path) -> Result<Vec<Record>, BackupError> {
         return Err(bad("wrong header"));
     }
     let mut sum = Fnv::new();
-    let mut recs = Vec::new();
+    let mut count = 0u64;
     loop {
         let mut kind = [0u8; 1];
         r.read_exact(&mut kind).map_err(|_| bad("truncated"))?;
@@ -111,35 +133,40 @@ pub fn read(from: &Path) -> Result<Vec<Record>, BackupError> {
             let mut s = [0u8; 8];
             r.read_exact(&mut n).map_err(|_| bad("truncated trailer"))?;
             r.read_exact(&mut s).map_err(|_| bad("truncated trailer"))?;
-            if u64::from_be_bytes(n) != recs.len() as u64 || u64::from_be_bytes(s) != sum.0 {
+            if u64::from_be_bytes(n) != count || u64::from_be_bytes(s) != sum.0 {
                 return Err(bad("checksum mismatch"));
             }
-            return Ok(recs);
+            return Ok(count);
         }
-        if kind[0] != 1 {
+        if kind[0] != 1 && kind[0] != 2 {
             return Err(bad("unknown record"));
         }
-        let mut rec = vec![1u8];
+        sum.feed(&kind);
         let mut parts: Vec<Vec<u8>> = Vec::with_capacity(3);
         for _ in 0..3 {
             let mut len = [0u8; 4];
             r.read_exact(&mut len).map_err(|_| bad("truncated"))?;
             let n = u32::from_be_bytes(len) as usize;
-            if n > 64 << 20 {
+            if n > 1 << 30 {
                 return Err(bad("record too large"));
             }
             let mut buf = vec![0u8; n];
             r.read_exact(&mut buf).map_err(|_| bad("truncated"))?;
-            rec.extend_from_slice(&len);
-            rec.extend_from_slice(&buf);
+            sum.feed(&len);
+            sum.feed(&buf);
             parts.push(buf);
         }
-        sum.feed(&rec);
+        count += 1;
         let v = parts.pop().unwrap_or_default();
         let k = parts.pop().unwrap_or_default();
         let name = parts.pop().unwrap_or_default();
-        recs.push((name, k, v));
+        each((kind[0], name, k, v))?;
     }
+}
+
+/// Checks a whole backup; returns its number of records.
+pub fn verify(from: &Path) -> Result<u64, BackupError> {
+    scan(from, |_| Ok(()))
 }
 
 /// Restores `from` into `data_dir`. An existing store is moved aside (never
@@ -149,7 +176,7 @@ pub fn restore(
     data_dir: &Path,
     cache: u64,
 ) -> Result<(u64, Option<PathBuf>), BackupError> {
-    let recs = read(from)?;
+    verify(from)?;
     let mut aside = None;
     if data_dir.exists()
         && std::fs::read_dir(data_dir)
@@ -169,15 +196,34 @@ pub fn restore(
         aside = Some(dest);
     }
     let store = Store::open(data_dir, cache)?;
-    let n = recs.len() as u64;
-    for (name, k, v) in recs {
-        let tree = if name == b"__sled__default" {
-            (*store.db).clone()
-        } else {
-            store.db.open_tree(&name)?
-        };
-        tree.insert(k, v)?;
-    }
+    let mut batches: std::collections::BTreeMap<Vec<u8>, sled::Batch> = Default::default();
+    let mut pending = 0usize;
+    let apply = |batches: &mut std::collections::BTreeMap<Vec<u8>, sled::Batch>| {
+        for (name, batch) in std::mem::take(batches) {
+            let tree = if name == b"__sled__default" {
+                (*store.db).clone()
+            } else {
+                store.db.open_tree(&name)?
+            };
+            tree.apply_batch(batch)?;
+        }
+        Ok::<(), BackupError>(())
+    };
+    let n = scan(from, |(kind, name, k, v)| {
+        if kind == 2 {
+            let rel = PathBuf::from(String::from_utf8_lossy(&name).to_string());
+            super::archive::restore_file(data_dir, &rel, &v)?;
+            return Ok(());
+        }
+        batches.entry(name).or_default().insert(k, v);
+        pending += 1;
+        if pending >= 10_000 {
+            pending = 0;
+            apply(&mut batches)?;
+        }
+        Ok(())
+    })?;
+    apply(&mut batches)?;
     store.flush()?;
     store.record_backup(&std::fs::canonicalize(from).unwrap_or_else(|_| from.to_path_buf()));
     Ok((n, aside))

@@ -10,9 +10,16 @@
 //! - `quarantine`: id (u64) → `QuarantinedFrame`
 //! - `idem`: idempotency key → the first result
 //! - `staff`: staff id → `StaffRecord`
-//! - `meta`: `schema`, `cursor`, counters
+//! - `meta`: `schema`, `cursor`, counters; the archive index (`archive/…`,
+//!   `archived_through`, see `archive`)
+//!
+//! Business days that are over move out of these trees into the archive
+//! (`archive`): one file per day under `<data_dir>/archive/`. The readers
+//! here (`orders_on`, `events_after`, `all_orders`, `visit_events`) read both.
 
+pub mod archive;
 pub mod backup;
+pub mod compact;
 pub mod records;
 
 use crate::domain::{Event, OrderId, OrderState};
@@ -20,8 +27,10 @@ pub use records::{JobRecord, JobState, OutboxEntry, QuarantinedFrame, StaffRecor
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-/// The on-disk layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The on-disk layout this build reads and writes. 2: the log and the
+/// projections may be partly in the archive (an older build would miss them).
+/// A schema-1 store has no archive yet and is simply marked 2 at open.
+pub const SCHEMA_VERSION: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -63,6 +72,8 @@ pub struct Store {
     pub idem: sled::Tree,
     pub staff: sled::Tree,
     pub meta: sled::Tree,
+    /// The last archive day read (date, records).
+    archive_cache: std::sync::Mutex<Option<(String, std::sync::Arc<archive::DayRecords>)>>,
 }
 
 impl Store {
@@ -78,6 +89,8 @@ impl Store {
             detail: e.to_string(),
         })?;
         let _ = std::fs::remove_file(&probe);
+        // A compaction cut off mid-swap is finished before sled looks.
+        compact::recover(path)?;
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
@@ -99,6 +112,7 @@ impl Store {
             meta: t("meta")?,
             path: path.to_path_buf(),
             db,
+            archive_cache: std::sync::Mutex::new(None),
         };
         match store.meta.get("schema")? {
             None => {
@@ -112,6 +126,10 @@ impl Store {
                         path: path.to_path_buf(),
                         found,
                     });
+                }
+                if found < SCHEMA_VERSION {
+                    store.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+                    store.db.flush()?;
                 }
             }
         }
@@ -132,10 +150,11 @@ impl Store {
         self.meta_u64("cursor")
     }
 
+    /// The highest event id, live or archived (ids never restart).
     pub fn last_event_id(&self) -> Result<u64> {
         Ok(match self.log.last()? {
             Some((k, _)) => be_u64(&k),
-            None => 0,
+            None => self.archived_through()?,
         })
     }
 
@@ -157,32 +176,45 @@ impl Store {
         Ok(out)
     }
 
-    /// Orders of one business date (`YYYY-MM-DD`), open or closed.
+    /// Orders of one business date (`YYYY-MM-DD`), open or closed, live or
+    /// archived (an order in both is taken as it is live).
     pub fn orders_on(&self, date: &str) -> Result<Vec<OrderState>> {
         let mut prefix = date.as_bytes().to_vec();
         prefix.push(0);
+        let mut archived = self.archived_orders_on(date)?;
         let mut out = Vec::new();
         for kv in self.by_date.scan_prefix(&prefix) {
             let (k, _) = kv?;
             if let Some(v) = self.orders.get(&k[prefix.len()..])? {
-                out.push(decode(&v)?);
+                let st: OrderState = decode(&v)?;
+                archived.remove(&st.order.id.0);
+                out.push(st);
             }
         }
-        Ok(out)
+        let mut old = Vec::with_capacity(archived.len());
+        for (id, st) in archived {
+            // An archived order that got a new event since is live again.
+            old.push(match self.orders.get(id.as_bytes())? {
+                Some(v) => decode(&v)?,
+                None => st,
+            });
+        }
+        old.sort_by(|a, b| a.order.id.cmp(&b.order.id));
+        old.extend(out);
+        Ok(old)
     }
 
-    pub fn all_orders(&self) -> impl Iterator<Item = Result<OrderState>> + '_ {
-        self.orders
-            .iter()
-            .map(|kv| kv.map_err(StoreError::from).and_then(|(_, v)| decode(&v)))
-    }
-
+    /// Up to `limit` events after `after`, from the archive where they are
+    /// older than the live log.
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>> {
         let mut out = Vec::new();
-        for kv in self.log.range((after + 1).to_be_bytes()..).take(limit) {
-            let (_, v) = kv?;
-            out.push(decode(&v)?);
+        if limit == 0 {
+            return Ok(out);
         }
+        self.visit_events(after.saturating_add(1), u64::MAX, |e| {
+            out.push(e);
+            Ok(out.len() < limit)
+        })?;
         Ok(out)
     }
 
@@ -274,7 +306,10 @@ pub fn be_u64(b: &[u8]) -> u64 {
 }
 
 pub fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("our own records always serialize")
+    // Sized for a typical projection, so the writer does not regrow it.
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, v).expect("our own records always serialize");
+    out
 }
 
 pub fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T> {

@@ -109,7 +109,7 @@ pub fn run_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     // Refused before anything starts: a listen address off the loopback
     // without a token would let anyone on the network take money.
     crate::api::ApiOptions::from_config(&cfg.api)?;
-    let engine = crate::cli::start_engine(&cfg)?;
+    let engine = crate::cli::start_console_engine(&cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
