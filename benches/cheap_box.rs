@@ -221,10 +221,11 @@ fn history_dir() -> PathBuf {
         return PathBuf::from(s);
     }
     let n = env_u64("PASSLINE_BENCH_ORDERS", 1_000_000);
+    let days = env_u64("PASSLINE_BENCH_DAYS", 365).max(1);
     std::env::var("PASSLINE_BENCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| std::env::temp_dir().join("passline-bench"))
-        .join(format!("history-{n}"))
+        .join(format!("history-{n}-{days}d-acked"))
 }
 
 fn stop(child: &mut Child) {
