@@ -40,32 +40,6 @@ pub struct ConsoleProc {
     pub peak_rss_kib: u64,
 }
 
-/// Copies a store with history (`PASSLINE_SOAK_HISTORY`) as the console's
-/// data dir and returns its last event id. The copy's platform cursor is set
-/// back to 0: the simulator numbers its feed from 1, as a new platform would.
-fn seed_history(from: &Path, data: &Path) -> u64 {
-    let ok = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(data)
-        .status()
-        .expect("run cp");
-    assert!(
-        ok.success(),
-        "copying the history store {} failed",
-        from.display()
-    );
-    let _ = std::fs::remove_file(data.join("built"));
-    let store = passline::store::Store::open(data, 8 << 20).expect("the history store opens");
-    let last = store.last_event_id().expect("the history's last event");
-    store
-        .meta
-        .insert("cursor", &0u64.to_be_bytes())
-        .expect("reset the cursor");
-    store.flush().expect("flush the history store");
-    last
-}
-
 /// What a `ctl` run ended with.
 #[derive(Debug)]
 pub struct Ctl {
@@ -125,7 +99,7 @@ level = "info"
         let config = dir.join("config.toml");
         std::fs::write(&config, text).expect("write the console's config");
         let baseline = match std::env::var_os("PASSLINE_SOAK_HISTORY") {
-            Some(h) => seed_history(Path::new(&h), &dir.join("data")),
+            Some(h) => super::limits::seed_history(Path::new(&h), &dir.join("data")),
             None => 0,
         };
         let limits = (std::env::var("PASSLINE_SOAK_LIMIT").as_deref() == Ok("1")).then(|| {

@@ -1,7 +1,8 @@
-//! Limits for the console under test, as on the cheap box the stores use:
-//! one core's worth of CPU and 256 MiB, through cgroups (v1 or v2, needs
-//! root), and the process pinned to CPU 0. Shared by the soak
-//! (`PASSLINE_SOAK_LIMIT=1`) and `benches/cheap_box.rs`.
+//! The cheap box the stores use, for the console under test: limits of one
+//! core's worth of CPU and 256 MiB through cgroups (v1 or v2, needs root)
+//! with the process pinned to CPU 0, and a big history to start from.
+//! Shared by the soak (`PASSLINE_SOAK_LIMIT`, `PASSLINE_SOAK_HISTORY`) and
+//! `benches/cheap_box.rs`.
 #![allow(dead_code)]
 
 use std::ffi::CString;
@@ -145,4 +146,30 @@ pub fn vm_hwm_kib(pid: u32) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// Copies a store with history as the console's
+/// data dir and returns its last event id. The copy's platform cursor is set
+/// back to 0: the simulator numbers its feed from 1, as a new platform would.
+pub fn seed_history(from: &Path, data: &Path) -> u64 {
+    let ok = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(data)
+        .status()
+        .expect("run cp");
+    assert!(
+        ok.success(),
+        "copying the history store {} failed",
+        from.display()
+    );
+    let _ = std::fs::remove_file(data.join("built"));
+    let store = passline::store::Store::open(data, 8 << 20).expect("the history store opens");
+    let last = store.last_event_id().expect("the history's last event");
+    store
+        .meta
+        .insert("cursor", &0u64.to_be_bytes())
+        .expect("reset the cursor");
+    store.flush().expect("flush the history store");
+    last
 }
