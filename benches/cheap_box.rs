@@ -265,7 +265,7 @@ fn main() {
     let work = tempfile::tempdir().expect("temp dir");
     let data = work.path().join("data");
     let t = Instant::now();
-    let history_events = limits::seed_history(&history, &data);
+    let (history_events, _) = limits::seed_history(&history, &data);
     let history_bytes = walk_size(&data);
     println!(
         "history: {} ({:.0} MiB, {history_events} events) copied in {:.0} s",

@@ -104,6 +104,7 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         console.config.clone(),
         console.api.clone(),
         s.seed,
+        console.history_open.clone(),
         cashier_stop,
     ));
 

@@ -38,6 +38,8 @@ pub async fn run(
     config: PathBuf,
     api: String,
     seed: u64,
+    // Open orders of the history the store started with: not this lunch's.
+    history_open: BTreeSet<String>,
     mut stop: watch::Receiver<bool>,
 ) -> CashierLog {
     let mut rng = StdRng::seed_from_u64(seed ^ 0xca54);
@@ -55,8 +57,9 @@ pub async fn run(
         let out = ctl(&config, &api, &["--json", "orders", "--open"]).await;
         if out.code == Some(0) {
             log.looks += 1;
-            let orders: Vec<serde_json::Value> =
+            let mut orders: Vec<serde_json::Value> =
                 serde_json::from_str(&out.stdout).unwrap_or_default();
+            orders.retain(|o| !o["id"].as_str().is_some_and(|id| history_open.contains(id)));
             let now = Instant::now();
             let failed: BTreeMap<String, bool> = orders
                 .iter()

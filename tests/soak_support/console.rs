@@ -32,6 +32,8 @@ pub struct ConsoleProc {
     /// The last event id of the history the store started with (0: empty);
     /// the checks read only what came after it.
     pub baseline: u64,
+    /// The history's open orders: the cashier and the cook leave them be.
+    pub history_open: std::collections::BTreeSet<String>,
     /// `PASSLINE_SOAK_LIMIT=1`: the cheap box's cgroup for every start.
     limits: Option<super::limits::Limits>,
     /// Spawn to the API answering, per start, ms.
@@ -98,9 +100,9 @@ level = "info"
         }
         let config = dir.join("config.toml");
         std::fs::write(&config, text).expect("write the console's config");
-        let baseline = match std::env::var_os("PASSLINE_SOAK_HISTORY") {
+        let (baseline, history_open) = match std::env::var_os("PASSLINE_SOAK_HISTORY") {
             Some(h) => super::limits::seed_history(Path::new(&h), &dir.join("data")),
-            None => 0,
+            None => Default::default(),
         };
         let limits = (std::env::var("PASSLINE_SOAK_LIMIT").as_deref() == Ok("1")).then(|| {
             let l = super::limits::Limits::make();
@@ -114,6 +116,7 @@ level = "info"
             child: None,
             starts: 0,
             baseline,
+            history_open,
             limits,
             startups: Vec::new(),
             peak_rss_kib: 0,

@@ -149,9 +149,9 @@ pub fn vm_hwm_kib(pid: u32) -> u64 {
 }
 
 /// Copies a store with history as the console's
-/// data dir and returns its last event id. The copy's platform cursor is set
+/// data dir and returns its last event id and its open orders. The copy's platform cursor is set
 /// back to 0: the simulator numbers its feed from 1, as a new platform would.
-pub fn seed_history(from: &Path, data: &Path) -> u64 {
+pub fn seed_history(from: &Path, data: &Path) -> (u64, std::collections::BTreeSet<String>) {
     let ok = std::process::Command::new("cp")
         .arg("-a")
         .arg(from)
@@ -166,10 +166,16 @@ pub fn seed_history(from: &Path, data: &Path) -> u64 {
     let _ = std::fs::remove_file(data.join("built"));
     let store = passline::store::Store::open(data, 8 << 20).expect("the history store opens");
     let last = store.last_event_id().expect("the history's last event");
+    let open = store
+        .open_orders()
+        .expect("the history's open orders")
+        .into_iter()
+        .map(|o| o.order.id.0)
+        .collect();
     store
         .meta
         .insert("cursor", &0u64.to_be_bytes())
         .expect("reset the cursor");
     store.flush().expect("flush the history store");
-    last
+    (last, open)
 }
