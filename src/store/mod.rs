@@ -27,6 +27,9 @@ pub use records::{JobRecord, JobState, OutboxEntry, QuarantinedFrame, StaffRecor
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
+/// How long an open waits for a lock that is being released.
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The on-disk layout this build reads and writes. 2: the log and the
 /// projections may be partly in the archive (an older build would miss them).
 /// A schema-1 store has no archive yet and is simply marked 2 at open.
@@ -91,12 +94,24 @@ impl Store {
         let _ = std::fs::remove_file(&probe);
         // A compaction cut off mid-swap is finished before sled looks.
         compact::recover(path)?;
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| classify_open_error(path, e))?;
+        // A store this process closed a moment ago can still be locked by
+        // sled's own threads winding down: wait briefly before saying that
+        // another passline holds it.
+        let since = std::time::Instant::now();
+        let db = loop {
+            let opened = sled::Config::new()
+                .path(path)
+                .cache_capacity(cache_bytes)
+                .flush_every_ms(None)
+                .open()
+                .map_err(|e| classify_open_error(path, e));
+            match opened {
+                Err(StoreError::Locked { .. }) if since.elapsed() < LOCK_GRACE => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
         let t = |name: &str| db.open_tree(name);
         let store = Store {
             log: t("log")?,

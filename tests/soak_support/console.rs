@@ -125,14 +125,23 @@ level = "info"
             (CASHIER, "王芳", "cashier", CASHIER_PIN),
             (COOK, "李师傅", "kitchen", COOK_PIN),
         ] {
-            let out = std::process::Command::new(exe())
-                .arg("--config")
-                .arg(&c.config)
-                .args(["staff", "add", "--id", id, "--name", name, "--role", role])
-                .env("PASSLINE_PIN", pin)
-                .stdin(Stdio::null())
-                .output()
-                .expect("run passline staff add");
+            let staff = |args: &[&str]| {
+                std::process::Command::new(exe())
+                    .arg("--config")
+                    .arg(&c.config)
+                    .arg("staff")
+                    .args(args)
+                    .env("PASSLINE_PIN", pin)
+                    .stdin(Stdio::null())
+                    .output()
+                    .expect("run passline staff")
+            };
+            let mut out = staff(&["add", "--id", id, "--name", name, "--role", role]);
+            // A history may know this id already (with the same role): its
+            // PIN is set to the soak's.
+            if String::from_utf8_lossy(&out.stderr).contains("already exists") {
+                out = staff(&["set-pin", id]);
+            }
             assert!(
                 out.status.success(),
                 "staff add failed: {}",
