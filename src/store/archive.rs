@@ -25,6 +25,7 @@
 //! leaves the data live and an unindexed (or merged) file that the next run
 //! rewrites identically; a crash after it leaves nothing to do.
 
+use super::backup::Fnv;
 use super::{be_u64, decode, encode, Result, Store, StoreError};
 use crate::domain::{Event, OrderState};
 use serde::{Deserialize, Serialize};
@@ -95,19 +96,6 @@ pub fn day_path(data_dir: &Path, date: &str) -> PathBuf {
 
 fn index_key(date: &str) -> String {
     format!("{INDEX_PREFIX}{date}")
-}
-
-struct Fnv(u64);
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf29ce484222325)
-    }
-    fn feed(&mut self, b: &[u8]) {
-        for x in b {
-            self.0 ^= u64::from(*x);
-            self.0 = self.0.wrapping_mul(0x100000001b3);
-        }
-    }
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> StoreError {

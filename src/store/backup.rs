@@ -35,12 +35,13 @@ pub enum BackupError {
     Sled(#[from] sled::Error),
 }
 
-struct Fnv(u64);
+/// FNV-1a over a file's bytes: the checksum of backups and archive day files.
+pub(super) struct Fnv(pub(super) u64);
 impl Fnv {
-    fn new() -> Fnv {
+    pub(super) fn new() -> Fnv {
         Fnv(0xcbf29ce484222325)
     }
-    fn feed(&mut self, b: &[u8]) {
+    pub(super) fn feed(&mut self, b: &[u8]) {
         for x in b {
             self.0 ^= u64::from(*x);
             self.0 = self.0.wrapping_mul(0x100000001b3);
