@@ -10,7 +10,10 @@
 //! `PASSLINE_BENCH_ORDERS`, built by `cargo bench --bench engine`),
 //! `PASSLINE_CHEAP_SECS` (seconds of orders per phase, default 60),
 //! `PASSLINE_CHEAP_RATE` (orders per minute, default 120),
-//! `PASSLINE_CHEAP_KEYS` (key presses timed, default 300).
+//! `PASSLINE_CHEAP_KEYS` (key presses timed, default 300),
+//! `PASSLINE_CHEAP_KEEP` (a folder to move the data dir to afterwards: the
+//! store as a running console left it, to measure the steady state with
+//! `PASSLINE_CHEAP_STORE`).
 //! docs/performance.md ("Cheap box") keeps the results.
 
 #[path = "../tests/soak_support/limits.rs"]
@@ -476,4 +479,10 @@ fn main() {
     rt.block_on(async move {
         drop(sim);
     });
+    if let Ok(keep) = std::env::var("PASSLINE_CHEAP_KEEP") {
+        match std::fs::rename(&data, &keep) {
+            Ok(()) => println!("data dir kept at {keep}"),
+            Err(e) => eprintln!("could not keep the data dir at {keep}: {e}"),
+        }
+    }
 }

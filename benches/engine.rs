@@ -3,7 +3,10 @@
 //!    the raw sled baseline (batched inserts + flush) beside it, as a ratio;
 //! 2. commit latency p50/p99 at a steady 200 events/s;
 //! 3. time to open a store holding N historical orders (default 1,000,000)
-//!    and load the open ones, and the peak RSS of that process.
+//!    and load the open ones, and the peak RSS of that process;
+//! 4. the first start after a business day closes: archiving that day (on a
+//!    copy of the history) while orders keep coming at 50 a second, the
+//!    process's peak RSS and how long those orders' commits waited.
 //!
 //! Run: `cargo bench --bench engine` (env: PASSLINE_BENCH_ORDERS, PASSLINE_BENCH_DIR).
 
@@ -395,6 +398,10 @@ fn main() {
         month_report(std::path::Path::new(&args[i + 1]));
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--archive-child") {
+        archive_next_day(std::path::Path::new(&args[i + 1]));
+        return;
+    }
     if args.iter().any(|a| a == "--list") {
         return;
     }
@@ -496,11 +503,86 @@ fn main() {
         times.get(times.len() / 2).copied().unwrap_or(f64::NAN),
         rss as f64 / 1024.0
     );
-    let out = std::process::Command::new(&exe)
-        .args(["--month-child", &dir.display().to_string()])
-        .output()
-        .expect("child");
-    println!("{}", String::from_utf8_lossy(&out.stdout).trim());
+    for child in ["--month-child", "--archive-child"] {
+        let out = std::process::Command::new(&exe)
+            .args([child, &dir.display().to_string()])
+            .output()
+            .expect("child");
+        println!("{}", String::from_utf8_lossy(&out.stdout).trim());
+        if !out.status.success() {
+            eprintln!("{child} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+/// The day after TODAY on a copy of the history: the archivist's first run
+/// moves TODAY-2 out of the live store while orders arrive at 50 a second.
+fn archive_next_day(history: &std::path::Path) {
+    let tmp = tempfile::tempdir().expect("dir");
+    let dir = tmp.path().join("store");
+    let copied = std::process::Command::new("cp")
+        .args([
+            "-a",
+            &history.display().to_string(),
+            &dir.display().to_string(),
+        ])
+        .status()
+        .expect("cp");
+    assert!(copied.success(), "copy the history");
+    let tomorrow = (chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("date")
+        + chrono::Days::new(1))
+    .format("%Y-%m-%d")
+    .to_string();
+    let clock = Arc::new(FixedClock::at(&format!("{tomorrow}T12:30:00+08:00")));
+    let e = history_engine(&dir, clock);
+    let h = e.handle();
+    let before = vm_hwm_kib();
+    let mut seq = h.store().cursor().expect("cursor");
+    let archivist = {
+        let h = h.clone();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let days = h.archive(2).expect("archive");
+            (days, t.elapsed())
+        })
+    };
+    let mut lat = Vec::new();
+    let mut n = 0;
+    while !archivist.is_finished() || lat.len() < 50 {
+        n += 1;
+        seq += 1;
+        let t = Instant::now();
+        h.execute_blocking(
+            None,
+            Command::Platform {
+                seq,
+                event: PlatformEvent::OrderPlaced {
+                    order: order(n, &tomorrow),
+                },
+            },
+        )
+        .expect("commit");
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (days, took) = archivist.join().expect("archivist");
+    let moved: Vec<String> = days
+        .iter()
+        .map(|d| format!("{} ({} orders, {} events)", d.date, d.orders, d.events))
+        .collect();
+    println!(
+        "first start after a day closes: archived {} in {:.0} ms; peak RSS {:.1} MiB (open {:.1}); {} orders meanwhile, commit p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        moved.join(", "),
+        took.as_secs_f64() * 1000.0,
+        vm_hwm_kib() as f64 / 1024.0,
+        before as f64 / 1024.0,
+        lat.len(),
+        pct(&mut lat.clone(), 0.5),
+        pct(&mut lat.clone(), 0.99),
+        pct(&mut lat, 1.0)
+    );
+    drop(h);
+    e.shutdown();
 }
 
 /// Folds the last 30 archived days' events into one report, as a month

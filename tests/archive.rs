@@ -225,6 +225,112 @@ fn an_archiving_run_cut_off_at_any_step_loses_and_doubles_nothing() {
 }
 
 #[test]
+fn a_day_cut_off_between_steps_reads_whole_and_finishes_the_same() {
+    // 40 orders make about 200 live records: steps of 16 give a dozen.
+    let clean = {
+        let t = TestStore::new(Rules::default());
+        lunch(&t, 40);
+        three_days_later(&t);
+        t.h().archive(2).expect("archive");
+        std::fs::read(archive::day_path(&t.h().store().path, DAY)).expect("day file")
+    };
+    // Cut off after the first step, in the middle, and before the last
+    // (events go first, so the last steps delete orders).
+    for cut in [0.0, 0.5, 1.0] {
+        let mut t = TestStore::new(Rules::default());
+        lunch(&t, 40);
+        let before = history(t.h().store());
+        three_days_later(&t);
+        let plan = t
+            .h()
+            .store()
+            .prepare_archive("2026-11-27", TZ, None)
+            .expect("prepare")
+            .expect("a day to archive");
+        let steps = plan.steps(16);
+        assert!(steps.len() > 8, "{} steps", steps.len());
+        let done = 1 + ((steps.len() - 2) as f64 * cut) as usize;
+        if cut == 1.0 {
+            assert!(steps[done - 1].events.is_empty(), "cut among the orders");
+        }
+        for step in &steps[..done] {
+            t.h().store().commit_archive(step).expect("one step");
+        }
+        {
+            let h = t.h();
+            let store = h.store();
+            assert!(store.archived_through().expect("through") > 0);
+            assert!(
+                !store.log.is_empty() || store.orders.len() > 1,
+                "part of the day is still live"
+            );
+            same(&history(store), &before, &format!("after {done} steps"));
+        }
+        // As after a crash: the engine restarts on what is on disk, and
+        // the next run finishes the day.
+        t.restart();
+        same(
+            &history(t.h().store()),
+            &before,
+            &format!("restarted after {done} steps"),
+        );
+        let days = t.h().archive(2).expect("archive the rest");
+        assert_eq!(days.len(), 1, "{days:?}");
+        assert_eq!(days[0].orders, 40);
+        let h = t.h();
+        let store = h.store();
+        assert_eq!(store.log.len(), 0, "after {done} steps");
+        assert_eq!(store.orders.len(), 1, "only the open order is live");
+        same(
+            &history(store),
+            &before,
+            &format!("finished after {done} steps"),
+        );
+        assert_eq!(
+            std::fs::read(archive::day_path(&store.path, DAY)).expect("day file"),
+            clean,
+            "after {done} steps the same file as a clean run"
+        );
+    }
+}
+
+#[test]
+fn an_order_that_changes_between_steps_stays_live_and_is_archived_later() {
+    let t = TestStore::new(Rules::default());
+    lunch(&t, 3);
+    three_days_later(&t);
+    let plan = t
+        .h()
+        .store()
+        .prepare_archive("2026-11-27", TZ, None)
+        .expect("prepare")
+        .expect("a day to archive");
+    let steps = plan.steps(4);
+    let (events_only, rest): (Vec<_>, Vec<_>) =
+        steps.into_iter().partition(|s| s.orders.is_empty());
+    for step in &events_only {
+        t.h().store().commit_archive(step).expect("event steps");
+    }
+    // A second payment for WX-001 arrives after its day's file was written.
+    t.h()
+        .execute_blocking(
+            None,
+            Command::Platform {
+                seq: 8,
+                event: payment("WX-001", "SUCCESS", 5600, Some("4200999001")),
+            },
+        )
+        .expect("a second payment");
+    let before = history(t.h().store());
+    for step in &rest {
+        t.h().store().commit_archive(step).expect("order steps");
+    }
+    let live = t.h().store().order(&OrderId::from("WX-001")).expect("read");
+    assert!(live.is_some(), "the changed order stays live");
+    same(&history(t.h().store()), &before, "after the steps");
+}
+
+#[test]
 fn a_late_event_on_an_archived_day_is_read_once_and_archived_again() {
     let mut t = TestStore::new(Rules::default());
     lunch(&t, 3);

@@ -199,7 +199,9 @@ impl Engine {
 
     /// Starts archiving in the background: now, then every ten minutes,
     /// each business day older than `keep_days` days moves to the archive
-    /// (one day per writer step, so commands wait at most one commit).
+    /// (in small writer steps, so commands wait at most one of them). The
+    /// thread runs at a lower priority: on a one-core box, orders and keys
+    /// come first.
     pub fn start_archivist(&mut self, keep_days: u32) {
         if self.archivist.is_some() {
             return;
@@ -208,18 +210,21 @@ impl Engine {
         let h = self.handle.clone();
         let spawned = std::thread::Builder::new()
             .name("passline-archivist".into())
-            .spawn(move || loop {
-                match h.archive(keep_days) {
-                    Ok(days) if !days.is_empty() => {
-                        tracing::info!(days = days.len(), "archived business days")
+            .spawn(move || {
+                lower_priority();
+                loop {
+                    match h.archive(keep_days) {
+                        Ok(days) if !days.is_empty() => {
+                            tracing::info!(days = days.len(), "archived business days")
+                        }
+                        Ok(_) => {}
+                        Err(EngineError::Stopped) => return,
+                        Err(e) => tracing::error!(error = %e, "archiving failed; will retry"),
                     }
-                    Ok(_) => {}
-                    Err(EngineError::Stopped) => return,
-                    Err(e) => tracing::error!(error = %e, "archiving failed; will retry"),
-                }
-                match stop_rx.recv_timeout(std::time::Duration::from_secs(600)) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
-                    _ => return,
+                    match stop_rx.recv_timeout(std::time::Duration::from_secs(600)) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                        _ => return,
+                    }
                 }
             });
         match spawned {
@@ -365,8 +370,10 @@ impl EngineHandle {
     }
 
     /// Moves every business day older than `keep_days` days (by the
-    /// engine's clock) to the archive, oldest first, one writer step per
-    /// day; returns the days archived. Blocking: call it off the runtime.
+    /// engine's clock) to the archive, oldest first: the day's file is
+    /// written here, then the writer deletes it from the live trees in steps
+    /// of `STEP_KEYS` records; returns the days archived. Blocking: call it
+    /// off the runtime.
     pub fn archive(
         &self,
         keep_days: u32,
@@ -390,16 +397,19 @@ impl EngineHandle {
             };
             let day = plan.day.clone();
             let idle = plan.events.is_empty();
-            let (reply, rx) = oneshot::channel();
-            self.tx
-                .send(Request {
-                    op: Op::Archive {
-                        plan: Box::new(plan),
-                    },
-                    reply,
-                })
-                .map_err(|_| EngineError::Stopped)?;
-            rx.blocking_recv().unwrap_or(Err(EngineError::Stopped))?;
+            // Small steps, so a command waits for one of them, not the day.
+            for step in plan.steps(crate::store::archive::STEP_KEYS) {
+                let (reply, rx) = oneshot::channel();
+                self.tx
+                    .send(Request {
+                        op: Op::Archive {
+                            plan: Box::new(step),
+                        },
+                        reply,
+                    })
+                    .map_err(|_| EngineError::Stopped)?;
+                rx.blocking_recv().unwrap_or(Err(EngineError::Stopped))?;
+            }
             if idle && done.last() == Some(&day) {
                 break;
             }
@@ -463,5 +473,20 @@ impl EngineHandle {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+}
+
+/// Makes the calling thread yield the CPU to the rest of the console (nice
+/// 10; on Linux the nice value is per thread). Best effort: a failure only
+/// means the thread keeps normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority with `who` 0 changes only the calling thread's
+    // nice value; it takes no pointers.
+    let lowered = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) } == 0;
+    #[cfg(not(target_os = "linux"))]
+    let lowered = false;
+    if !lowered {
+        tracing::debug!("the archivist runs at normal priority");
     }
 }

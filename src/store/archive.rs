@@ -4,12 +4,14 @@
 //! every live page at open).
 //!
 //! Layout: `<data_dir>/archive/YYYY-MM/YYYY-MM-DD.bin`. A file is
-//! `PASSLINE-ARCHIVE 1\n`, `[u64 body len][u64 fnv1a of body]`, then the body,
-//! lz4-compressed; uncompressed the body is records
-//! `[u8 kind][u64 event id | 0][u32 len][bytes]`: kind 1 a log event, kind 2
-//! an order projection, each the same bytes the live tree held. Records are
-//! sorted (events by id, orders by id), so archiving the same inputs again
-//! writes the same file.
+//! `PASSLINE-ARCHIVE 2\n`, `[u64 packed len][u64 fnv1a of packed]`, then the
+//! packed body: lz4 blocks `[u32 raw len][u32 block len][block]` of about
+//! 64 KiB raw each, so a day is written (and can be read) a block at a time.
+//! Raw, the body is records `[u8 kind][u64 event id | 0][u32 len][bytes]`:
+//! kind 1 a log event, kind 2 an order projection, each the same bytes the
+//! live tree held. Records are sorted (events by id, orders by id), so
+//! archiving the same inputs again writes the same file. Files of version 1
+//! (the body as one lz4 block with its size in front) are still read.
 //!
 //! The index is in the `meta` tree: `archive/YYYY-MM-DD` → [`ArchivedDay`],
 //! and `archived_through` → the highest archived event id. Events with ids up
@@ -17,25 +19,39 @@
 //! is both live and archived (an old order that got a new event) is read from
 //! the live tree: live wins.
 //!
-//! Archiving a day (see [`prepare`] and [`commit`]): gather the day's closed
-//! orders and the log events up to the end of the day, merge with the day's
-//! file if there is one, write `….bin.tmp`, fsync, rename, fsync the folder;
-//! then, in one sled transaction, delete what the file now holds from the
-//! live trees and record the index; flush. A crash before the transaction
-//! leaves the data live and an unindexed (or merged) file that the next run
-//! rewrites identically; a crash after it leaves nothing to do.
+//! Archiving a day ([`Store::prepare_archive`], then
+//! [`Store::commit_archive`] for each of [`Plan::steps`]): stream the day's
+//! closed orders and the log events up to the end of the day, merged with
+//! the day's file if there is one, into `….bin.tmp`; fsync, rename, fsync
+//! the folder. Then delete what the file holds from the live trees in steps
+//! of at most [`STEP_KEYS`] records, each one sled transaction that also
+//! records the day in the index and moves `archived_through` up to its last
+//! event; flush after each. Between steps the day is partly live, partly
+//! archived, and every reader sees it whole: events up to `archived_through`
+//! come from the file, later ones from the log; an order in both is read
+//! live. A crash before the first step leaves the data live and an
+//! unindexed (or merged) file that the next run rewrites identically; a
+//! crash between steps leaves a file whose remaining live part the next run
+//! gathers again, writing the same file and carrying on.
 
 use super::backup::Fnv;
 use super::{be_u64, decode, encode, Result, Store, StoreError};
 use crate::domain::{Event, OrderState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// The archive's folder inside the data dir.
 pub const DIR: &str = "archive";
-const MAGIC: &[u8] = b"PASSLINE-ARCHIVE 1\n";
+const MAGIC: &[u8] = b"PASSLINE-ARCHIVE 2\n";
+/// The first version: the whole body as one lz4 block, its size in front.
+const MAGIC_V1: &[u8] = b"PASSLINE-ARCHIVE 1\n";
+/// Raw bytes gathered before a block is compressed and written.
+const BLOCK: usize = 64 << 10;
+/// Live records deleted per transaction when a day moves: small enough that
+/// sled's transaction stays a few MiB and a command waits a few ms for it.
+pub const STEP_KEYS: usize = 256;
 const KIND_EVENT: u8 = 1;
 const KIND_ORDER: u8 = 2;
 const INDEX_PREFIX: &str = "archive/";
@@ -77,16 +93,58 @@ pub enum FailPoint {
     AfterRename,
 }
 
-/// What one archiving step will do, gathered without holding the writer.
-#[derive(Debug)]
+/// What archiving a day will delete from the live trees, gathered without
+/// holding the writer once the day's file is in place.
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub day: ArchivedDay,
-    /// Event ids to delete from the live log (all `<= through`).
+    /// Event ids to delete from the live log (ascending, all `<= through`).
     pub events: Vec<u64>,
-    /// Orders to delete: id, by_date key, and the bytes archived (deleted
-    /// only if the live value is still exactly these).
-    pub orders: Vec<(String, Vec<u8>, Vec<u8>)>,
+    /// Orders to delete, each only if its live value is still the one archived.
+    pub orders: Vec<PlannedOrder>,
     pub through: u64,
+}
+
+/// An order the day's file holds, to delete from the live trees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedOrder {
+    pub id: String,
+    /// Its key in `by_date`.
+    pub date_key: Vec<u8>,
+    /// Length and FNV-1a of the bytes archived; `None` when it had no live
+    /// value (only its `by_date` key is left to delete).
+    pub archived: Option<(u64, u64)>,
+}
+
+/// Length and FNV-1a of a record's bytes: how a step tells that an order
+/// changed after its day's file was written, without keeping a copy.
+fn fingerprint(v: &[u8]) -> (u64, u64) {
+    let mut sum = Fnv::new();
+    sum.feed(v);
+    (v.len() as u64, sum.0)
+}
+
+impl Plan {
+    /// The plan as steps of at most `keys` records, events first (ascending,
+    /// so each step's `through` is its last event), then orders. Always at
+    /// least one step, which records the day in the index.
+    pub fn steps(self, keys: usize) -> Vec<Plan> {
+        let keys = keys.max(1);
+        let mut out = Vec::new();
+        let mut events = self.events.into_iter().peekable();
+        let mut orders = self.orders.into_iter().peekable();
+        while events.peek().is_some() || orders.peek().is_some() || out.is_empty() {
+            let ev: Vec<u64> = events.by_ref().take(keys).collect();
+            let od: Vec<PlannedOrder> = orders.by_ref().take(keys - ev.len()).collect();
+            out.push(Plan {
+                day: self.day.clone(),
+                through: ev.last().copied().unwrap_or(self.through),
+                events: ev,
+                orders: od,
+            });
+        }
+        out
+    }
 }
 
 pub fn day_path(data_dir: &Path, date: &str) -> PathBuf {
@@ -112,36 +170,123 @@ fn damaged(path: &Path, detail: &str) -> StoreError {
     ))
 }
 
-/// Encodes a day's records into the file's bytes.
+/// Writes a day file as its records come: raw records gather up to
+/// [`BLOCK`] bytes, then go out as one lz4 block; the header (packed length
+/// and checksum) is filled in at the end. Archiving a day holds a block in
+/// memory, not the day.
+struct DayWriter<W: Write + Seek> {
+    out: W,
+    raw: Vec<u8>,
+    sum: Fnv,
+    packed: u64,
+    first_event: Option<u64>,
+    last_event: u64,
+    events: u64,
+    orders: u64,
+}
+
+impl<W: Write + Seek> DayWriter<W> {
+    fn new(mut out: W) -> std::io::Result<Self> {
+        out.write_all(MAGIC)?;
+        out.write_all(&[0; 16])?;
+        Ok(DayWriter {
+            out,
+            raw: Vec::with_capacity(BLOCK + (BLOCK >> 2)),
+            sum: Fnv::new(),
+            packed: 0,
+            first_event: None,
+            last_event: 0,
+            events: 0,
+            orders: 0,
+        })
+    }
+
+    fn record(&mut self, kind: u8, id: u64, v: &[u8]) -> std::io::Result<()> {
+        self.raw.push(kind);
+        self.raw.extend_from_slice(&id.to_be_bytes());
+        self.raw.extend_from_slice(&(v.len() as u32).to_be_bytes());
+        self.raw.extend_from_slice(v);
+        if self.raw.len() >= BLOCK {
+            self.block()?;
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, id: u64, v: &[u8]) -> std::io::Result<()> {
+        self.first_event.get_or_insert(id);
+        self.last_event = id;
+        self.events += 1;
+        self.record(KIND_EVENT, id, v)
+    }
+
+    fn order(&mut self, v: &[u8]) -> std::io::Result<()> {
+        self.orders += 1;
+        self.record(KIND_ORDER, 0, v)
+    }
+
+    fn block(&mut self) -> std::io::Result<()> {
+        if self.raw.is_empty() {
+            return Ok(());
+        }
+        let block = lz4_flex::block::compress(&self.raw);
+        let mut head = [0u8; 8];
+        head[..4].copy_from_slice(&(self.raw.len() as u32).to_be_bytes());
+        head[4..].copy_from_slice(&(block.len() as u32).to_be_bytes());
+        for part in [&head[..], &block] {
+            self.sum.feed(part);
+            self.out.write_all(part)?;
+            self.packed += part.len() as u64;
+        }
+        self.raw.clear();
+        Ok(())
+    }
+
+    /// Writes the last block and the header; returns the writer and what
+    /// the file holds (its `bytes` is the file's length).
+    fn finish(mut self, date: String) -> std::io::Result<(W, ArchivedDay)> {
+        self.block()?;
+        self.out
+            .seek(std::io::SeekFrom::Start(MAGIC.len() as u64))?;
+        self.out.write_all(&self.packed.to_be_bytes())?;
+        self.out.write_all(&self.sum.0.to_be_bytes())?;
+        self.out.flush()?;
+        let day = ArchivedDay {
+            date,
+            first_event: self.first_event.unwrap_or(0),
+            last_event: self.last_event,
+            events: self.events,
+            orders: self.orders,
+            bytes: (MAGIC.len() + 16) as u64 + self.packed,
+        };
+        Ok((self.out, day))
+    }
+}
+
+/// Encodes a day's records into the file's bytes (the same bytes archiving
+/// writes to disk for them).
 pub fn to_bytes(recs: &DayRecords) -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut put = |kind: u8, id: u64, v: &[u8]| {
-        body.push(kind);
-        body.extend_from_slice(&id.to_be_bytes());
-        body.extend_from_slice(&(v.len() as u32).to_be_bytes());
-        body.extend_from_slice(v);
+    let encode = || -> std::io::Result<Vec<u8>> {
+        let mut w = DayWriter::new(std::io::Cursor::new(Vec::new()))?;
+        for (id, v) in &recs.events {
+            w.event(*id, v)?;
+        }
+        for v in recs.orders.values() {
+            w.order(v)?;
+        }
+        Ok(w.finish(String::new())?.0.into_inner())
     };
-    for (id, v) in &recs.events {
-        put(KIND_EVENT, *id, v);
-    }
-    for v in recs.orders.values() {
-        put(KIND_ORDER, 0, v);
-    }
-    let packed = lz4_flex::compress_prepend_size(&body);
-    let mut sum = Fnv::new();
-    sum.feed(&packed);
-    let mut out = Vec::with_capacity(packed.len() + MAGIC.len() + 16);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(packed.len() as u64).to_be_bytes());
-    out.extend_from_slice(&sum.0.to_be_bytes());
-    out.extend_from_slice(&packed);
-    out
+    encode().expect("writing to memory cannot fail")
 }
 
 /// Reads a day file's bytes back, checking the header and checksum.
 pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<DayRecords> {
     let head = MAGIC.len() + 16;
-    if bytes.len() < head || &bytes[..MAGIC.len()] != MAGIC {
+    let version = match bytes.get(..MAGIC.len()) {
+        Some(m) if m == MAGIC => 2,
+        Some(m) if m == MAGIC_V1 => 1,
+        _ => return Err(damaged(path, "wrong header")),
+    };
+    if bytes.len() < head {
         return Err(damaged(path, "wrong header"));
     }
     let len = be_u64(&bytes[MAGIC.len()..MAGIC.len() + 8]) as usize;
@@ -155,8 +300,11 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<DayRecords> {
     if sum.0 != want {
         return Err(damaged(path, "checksum mismatch"));
     }
-    let body =
-        lz4_flex::decompress_size_prepended(packed).map_err(|e| damaged(path, &e.to_string()))?;
+    let body = if version == 1 {
+        lz4_flex::decompress_size_prepended(packed).map_err(|e| damaged(path, &e.to_string()))?
+    } else {
+        unpack_blocks(path, packed)?
+    };
     let mut recs = DayRecords::default();
     let mut at = 0usize;
     while at < body.len() {
@@ -186,6 +334,34 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<DayRecords> {
     Ok(recs)
 }
 
+/// A version-2 body: its lz4 blocks, decompressed one after the other.
+fn unpack_blocks(path: &Path, mut packed: &[u8]) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while !packed.is_empty() {
+        if packed.len() < 8 {
+            return Err(damaged(path, "short block"));
+        }
+        let raw = be_u64(&packed[..4]) as usize;
+        let n = be_u64(&packed[4..8]) as usize;
+        let block = packed
+            .get(8..8 + n)
+            .ok_or_else(|| damaged(path, "short block"))?;
+        // A block never grows past 255x its packed size; a larger claim is damage.
+        if raw > n.saturating_mul(255) {
+            return Err(damaged(path, "block size"));
+        }
+        let start = body.len();
+        body.resize(start + raw, 0);
+        let got = lz4_flex::block::decompress_into(block, &mut body[start..])
+            .map_err(|e| damaged(path, &e.to_string()))?;
+        if got != raw {
+            return Err(damaged(path, "block size"));
+        }
+        packed = &packed[8 + n..];
+    }
+    Ok(body)
+}
+
 /// Reads a day's file; `None` when there is none.
 pub fn read_day(data_dir: &Path, date: &str) -> Result<Option<DayRecords>> {
     let path = day_path(data_dir, date);
@@ -198,17 +374,29 @@ pub fn read_day(data_dir: &Path, date: &str) -> Result<Option<DayRecords>> {
 
 /// Writes `bytes` as the day's file: temp file, fsync, rename, fsync the folders.
 fn write_file(path: &Path, bytes: &[u8], fail: Option<FailPoint>) -> Result<()> {
-    let dir = path.parent().expect("a day file lives in a month folder");
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    let tmp = path.with_extension("bin.tmp");
+    let tmp = temp_file(path)?;
     let mut f = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
     f.write_all(bytes).map_err(|e| io_err(&tmp, e))?;
-    f.sync_all().map_err(|e| io_err(&tmp, e))?;
+    place(f, &tmp, path, fail)
+}
+
+/// The temp file a day file is written to first (its folders made).
+fn temp_file(path: &Path) -> Result<PathBuf> {
+    let dir = path.parent().expect("a day file lives in a month folder");
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    Ok(path.with_extension("bin.tmp"))
+}
+
+/// Syncs the written temp file and renames it over the day's file, then
+/// syncs the month and archive folders so the rename is durable.
+fn place(f: std::fs::File, tmp: &Path, path: &Path, fail: Option<FailPoint>) -> Result<()> {
+    f.sync_all().map_err(|e| io_err(tmp, e))?;
     drop(f);
     if fail == Some(FailPoint::AfterTempFile) {
         return Err(injected());
     }
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
+    std::fs::rename(tmp, path).map_err(|e| io_err(path, e))?;
+    let dir = path.parent().expect("a day file lives in a month folder");
     for d in [Some(dir), dir.parent()].into_iter().flatten() {
         if let Ok(h) = std::fs::File::open(d) {
             h.sync_all().map_err(|e| io_err(d, e))?;
@@ -407,9 +595,18 @@ impl Store {
             (None, None) => return Ok(None),
         };
         // The file as it stands (a merge when the day was archived before,
-        // or when an earlier attempt stopped after writing it).
-        let mut recs = read_day(&self.path, &date)?.unwrap_or_default();
-        recs.events.retain(|id, _| *id <= through);
+        // or when an earlier attempt stopped part way): its events up to
+        // `through` stay, later ones are still live and come from the log.
+        let mut old = read_day(&self.path, &date)?.unwrap_or_default();
+        old.events.retain(|id, _| *id <= through);
+        let path = day_path(&self.path, &date);
+        let tmp = temp_file(&path)?;
+        let file = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+        let werr = |e| io_err(&tmp, e);
+        let mut w = DayWriter::new(file).map_err(werr)?;
+        for (id, v) in std::mem::take(&mut old.events) {
+            w.event(id, &v).map_err(werr)?;
+        }
         let mut events = Vec::new();
         let mut last = through;
         for kv in self.log.range((through + 1).to_be_bytes()..) {
@@ -418,10 +615,13 @@ impl Store {
                 break;
             }
             let id = be_u64(&k);
-            recs.events.insert(id, v.to_vec());
+            w.event(id, &v).map_err(werr)?;
             events.push(id);
             last = id;
         }
+        // Orders in id order: the file's, with the live closed ones of the
+        // date merged in (live wins); `by_date` keys sort by id within a date.
+        let mut older = std::mem::take(&mut old.orders).into_iter().peekable();
         let mut prefix = date.as_bytes().to_vec();
         prefix.push(0);
         let mut orders = Vec::new();
@@ -431,32 +631,34 @@ impl Store {
             if self.open.contains_key(id)? {
                 continue;
             }
-            if let Some(v) = self.orders.get(id)? {
-                let sid = String::from_utf8_lossy(id).to_string();
-                recs.orders.insert(sid.clone(), v.to_vec());
-                orders.push((sid, k.to_vec(), v.to_vec()));
-            } else {
-                orders.push((
-                    String::from_utf8_lossy(id).to_string(),
-                    k.to_vec(),
-                    Vec::new(),
-                ));
+            let sid = String::from_utf8_lossy(id).to_string();
+            let live = self.orders.get(id)?;
+            while let Some((oid, _)) = older.peek() {
+                if oid.as_str() > sid.as_str() || (live.is_none() && *oid == sid) {
+                    break;
+                }
+                let (oid, v) = older.next().expect("peeked");
+                if oid != sid {
+                    w.order(&v).map_err(werr)?;
+                }
             }
+            if let Some(v) = &live {
+                w.order(v).map_err(werr)?;
+            }
+            orders.push(PlannedOrder {
+                id: sid,
+                date_key: k.to_vec(),
+                archived: live.as_deref().map(fingerprint),
+            });
         }
-        let bytes = to_bytes(&recs);
-        let path = day_path(&self.path, &date);
-        write_file(&path, &bytes, fail)?;
+        for (_, v) in older {
+            w.order(&v).map_err(werr)?;
+        }
+        let (file, day) = w.finish(date).map_err(werr)?;
+        place(file, &tmp, &path, fail)?;
         if fail == Some(FailPoint::AfterRename) {
             return Err(injected());
         }
-        let day = ArchivedDay {
-            first_event: recs.events.keys().next().copied().unwrap_or(0),
-            last_event: recs.events.keys().next_back().copied().unwrap_or(0),
-            events: recs.events.len() as u64,
-            orders: recs.orders.len() as u64,
-            bytes: bytes.len() as u64,
-            date,
-        };
         Ok(Some(Plan {
             day,
             events,
@@ -465,9 +667,10 @@ impl Store {
         }))
     }
 
-    /// Deletes what the plan's file holds from the live trees and records
-    /// the day in the index, in one transaction, then flushes. An order whose
-    /// live value changed since the plan was made stays live (live wins).
+    /// Deletes what one step of a plan (see [`Plan::steps`]) holds from the
+    /// live trees, records the day in the index and moves `archived_through`
+    /// up, in one transaction, then flushes. An order whose live value
+    /// changed since the day's file was written stays live (live wins).
     pub fn commit_archive(&self, plan: &Plan) -> Result<()> {
         use sled::transaction::ConflictableTransactionError as Abort;
         use sled::Transactional;
@@ -480,15 +683,11 @@ impl Store {
                 for id in &plan.events {
                     log.remove(&id.to_be_bytes())?;
                 }
-                for (id, date_key, archived) in &plan.orders {
-                    let live = orders.get(id.as_bytes())?;
-                    let unchanged = match &live {
-                        Some(v) => v.as_ref() == archived.as_slice(),
-                        None => archived.is_empty(),
-                    };
-                    if unchanged {
-                        orders.remove(id.as_bytes())?;
-                        by_date.remove(date_key.as_slice())?;
+                for o in &plan.orders {
+                    let live = orders.get(o.id.as_bytes())?;
+                    if live.as_deref().map(fingerprint) == o.archived {
+                        orders.remove(o.id.as_bytes())?;
+                        by_date.remove(o.date_key.as_slice())?;
                     }
                 }
                 meta.insert(index_key(&plan.day.date).as_bytes(), encode(&plan.day))?;
@@ -560,4 +759,115 @@ pub fn restore_file(data_dir: &Path, rel: &Path, bytes: &[u8]) -> Result<()> {
         )));
     }
     write_file(&data_dir.join(rel), bytes, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records() -> DayRecords {
+        let mut recs = DayRecords::default();
+        // Enough bytes for several blocks.
+        for id in 1..=3000u64 {
+            recs.events.insert(
+                id,
+                format!(
+                    "{{\"event\":{id},\"pad\":\"{}\"}}",
+                    "x".repeat(id as usize % 97)
+                )
+                .into_bytes(),
+            );
+        }
+        recs
+    }
+
+    #[test]
+    fn a_day_file_reads_back_what_was_written_in_blocks() {
+        let recs = records();
+        let bytes = to_bytes(&recs);
+        assert!(bytes.starts_with(MAGIC));
+        let back = from_bytes(Path::new("d.bin"), &bytes).expect("reads");
+        assert_eq!(back, recs);
+        // Each damaged byte past the header is caught by the checksum.
+        let mut bad = bytes.clone();
+        let at = bad.len() - 10;
+        bad[at] ^= 1;
+        let e = from_bytes(Path::new("d.bin"), &bad).expect_err("damaged");
+        assert!(e.to_string().contains("restore it from a backup"), "{e}");
+    }
+
+    #[test]
+    fn a_version_1_file_still_reads() {
+        let recs = records();
+        let mut body = Vec::new();
+        for (id, v) in &recs.events {
+            body.push(KIND_EVENT);
+            body.extend_from_slice(&id.to_be_bytes());
+            body.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            body.extend_from_slice(v);
+        }
+        let packed = lz4_flex::compress_prepend_size(&body);
+        let mut sum = Fnv::new();
+        sum.feed(&packed);
+        let mut file = MAGIC_V1.to_vec();
+        file.extend_from_slice(&(packed.len() as u64).to_be_bytes());
+        file.extend_from_slice(&sum.0.to_be_bytes());
+        file.extend_from_slice(&packed);
+        assert_eq!(from_bytes(Path::new("v1.bin"), &file).expect("v1"), recs);
+    }
+
+    #[test]
+    fn a_block_claiming_more_than_it_can_hold_is_damage_not_an_allocation() {
+        let mut packed = Vec::new();
+        packed.extend_from_slice(&u32::MAX.to_be_bytes());
+        packed.extend_from_slice(&1u32.to_be_bytes());
+        packed.push(0);
+        let e = unpack_blocks(Path::new("d.bin"), &packed).expect_err("damaged");
+        assert!(e.to_string().contains("block size"), "{e}");
+    }
+
+    fn plan(events: u64, orders: usize) -> Plan {
+        Plan {
+            day: ArchivedDay {
+                date: "2026-11-23".into(),
+                first_event: 1,
+                last_event: events,
+                events,
+                orders: orders as u64,
+                bytes: 0,
+            },
+            events: (1..=events).collect(),
+            orders: (0..orders)
+                .map(|i| PlannedOrder {
+                    id: format!("WX-{i:03}"),
+                    date_key: format!("2026-11-23\0WX-{i:03}").into_bytes(),
+                    archived: Some((1, 1)),
+                })
+                .collect(),
+            through: events,
+        }
+    }
+
+    #[test]
+    fn steps_cover_the_plan_in_order_and_move_the_mark_up() {
+        let p = plan(1000, 300);
+        let steps = p.clone().steps(256);
+        assert!(steps.iter().all(|s| s.events.len() + s.orders.len() <= 256));
+        let events: Vec<u64> = steps.iter().flat_map(|s| s.events.clone()).collect();
+        let orders: Vec<PlannedOrder> = steps.iter().flat_map(|s| s.orders.clone()).collect();
+        assert_eq!(events, p.events);
+        assert_eq!(orders, p.orders);
+        let marks: Vec<u64> = steps.iter().map(|s| s.through).collect();
+        assert!(marks.windows(2).all(|w| w[0] <= w[1]), "{marks:?}");
+        assert_eq!(marks.last(), Some(&1000));
+        for s in &steps {
+            if let Some(last) = s.events.last() {
+                assert_eq!(s.through, *last, "a step marks only what it deleted");
+            }
+        }
+        // A day with nothing left live still gets its index entry.
+        let idle = plan(0, 0).steps(256);
+        assert_eq!(idle.len(), 1);
+        assert_eq!(idle[0].day.date, "2026-11-23");
+    }
 }
