@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::print::job::JobDoc;
 use crate::store::{
     be_u64, date_key, decode, encode, JobRecord, JobState, OutboxEntry, QuarantinedFrame,
-    StaffRecord, Store,
+    StaffRecord, Store, StoreError,
 };
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
@@ -204,6 +204,7 @@ impl Writer {
         if self.pending.is_empty() {
             return Ok(());
         }
+        self.store.fault.check()?;
         let s = &self.store;
         let all = [
             &s.log,
@@ -307,12 +308,15 @@ impl Writer {
                 .and_then(|()| self.store.db.flush().map(|_| ()).map_err(EngineError::from));
             if let Err(e) = &written {
                 tracing::error!(error = %e, "commit failed: the batch is not durable and was refused");
-                let msg = e.to_string();
+                let detail = match e {
+                    EngineError::Store(StoreError::WriteFailed { detail }) => detail.clone(),
+                    e => e.to_string(),
+                };
                 for (reply, res) in done {
                     let _ = reply.send(match res {
-                        Ok(_) => Err(EngineError::from(sled::Error::Io(std::io::Error::other(
-                            msg.clone(),
-                        )))),
+                        Ok(_) => Err(EngineError::Store(StoreError::WriteFailed {
+                            detail: detail.clone(),
+                        })),
                         r => r,
                     });
                 }

@@ -565,6 +565,7 @@ impl Store {
         tz: chrono_tz::Tz,
         fail: Option<FailPoint>,
     ) -> Result<Option<Plan>> {
+        self.fault.check()?;
         let through = self.archived_through()?;
         let date_of = |v: &[u8]| -> Result<String> {
             let ev: Event = decode(v)?;
@@ -674,6 +675,7 @@ impl Store {
     pub fn commit_archive(&self, plan: &Plan) -> Result<()> {
         use sled::transaction::ConflictableTransactionError as Abort;
         use sled::Transactional;
+        self.fault.check()?;
         let trees = [&self.log, &self.orders, &self.by_date, &self.meta];
         trees
             .as_slice()

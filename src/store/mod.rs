@@ -20,6 +20,7 @@
 pub mod archive;
 pub mod backup;
 pub mod compact;
+pub mod fault;
 pub mod records;
 
 use crate::domain::{Event, OrderId, OrderState};
@@ -53,6 +54,9 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("a stored record could not be read ({0}); the store may be damaged")]
     Decode(String),
+    /// A commit that did not reach the disk: nothing of it was kept.
+    #[error("not saved: the store could not write to the disk ({detail}). Nothing changed; try again, and if it keeps failing check that the disk is not full or read-only")]
+    WriteFailed { detail: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -77,6 +81,8 @@ pub struct Store {
     pub meta: sled::Tree,
     /// The last archive day read (date, records).
     archive_cache: std::sync::Mutex<Option<(String, std::sync::Arc<archive::DayRecords>)>>,
+    /// The soak's write-failure hook (off unless `PASSLINE_FAULT_WRITES` is set).
+    pub fault: fault::WriteFault,
 }
 
 impl Store {
@@ -128,6 +134,7 @@ impl Store {
             path: path.to_path_buf(),
             db,
             archive_cache: std::sync::Mutex::new(None),
+            fault: fault::WriteFault::from_env(),
         };
         match store.meta.get("schema")? {
             None => {
