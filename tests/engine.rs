@@ -546,3 +546,60 @@ fn a_manager_moves_a_dead_printers_queue_and_the_log_says_who() {
         "nothing was sent yet: no duplicate mark"
     );
 }
+
+#[test]
+fn a_failing_disk_saves_nothing_says_to_try_again_and_the_retry_lands_once() {
+    use passline::engine::{Engine, EngineConfig, FixedClock};
+    use passline::store::{fault::WriteFault, Store};
+    let dir = tempfile::tempdir().expect("dir");
+    let failing = dir.path().join("disk-fails");
+    let start = || {
+        let mut store = Store::open(&dir.path().join("data"), 4 << 20).expect("store");
+        store.fault = WriteFault::at(&failing);
+        let tz = chrono_tz::Asia::Shanghai;
+        Engine::start(
+            store,
+            EngineConfig {
+                rules: Rules::default(),
+                routes: passline::print::route::Routes::default(),
+                tz,
+                clock: std::sync::Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+            },
+        )
+        .expect("engine")
+    };
+    let placed = |seq: u64| Command::Platform {
+        seq,
+        event: PlatformEvent::OrderPlaced {
+            order: order("WX-DISK", 5600),
+        },
+    };
+    let e = start();
+    let h = e.handle();
+    std::fs::write(&failing, b"x").expect("control file");
+    let err = h
+        .execute_blocking(None, placed(1))
+        .expect_err("the disk refuses");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("not saved") && msg.contains("try again") && msg.contains("disk-fails"),
+        "{msg}"
+    );
+    // Nothing of it is kept, in memory or on disk.
+    assert!(h.board().is_empty());
+    assert_eq!(h.store().cursor().expect("cursor"), 0);
+    drop(h);
+    e.shutdown();
+    let e = start();
+    let h = e.handle();
+    assert!(h.board().is_empty(), "nothing came back after a restart");
+    assert_eq!(h.store().last_event_id().expect("log"), 0);
+    // The disk works again: the same event lands, once.
+    std::fs::remove_file(&failing).expect("disk back");
+    let c = h.execute_blocking(None, placed(1)).expect("saved");
+    assert_eq!(c.events.len(), 1);
+    assert_eq!(h.store().cursor().expect("cursor"), 1);
+    assert!(h.board().contains_key(&OrderId::from("WX-DISK")));
+    drop(h);
+    e.shutdown();
+}

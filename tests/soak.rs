@@ -5,7 +5,9 @@
 //! `PASSLINE_SOAK_SECS` (60 here, 600 in `scripts/soak`) it injects at
 //! random: SIGKILL of the console and a restart; the platform killed and
 //! restarted; printers off, out of paper, cover open and back; connections
-//! cut mid-frame and mid-ticket; unreadable events. Then it lets the console
+//! cut mid-frame and mid-ticket; unreadable events; the disk failing every
+//! write for a moment (the store's `PASSLINE_FAULT_WRITES` hook). Then it
+//! lets the console
 //! catch up, stops it cleanly and checks its store against the platform's
 //! record and the printers' output. One summary line; the test fails on
 //! anything lost, doubled or printed twice unmarked.
@@ -42,6 +44,7 @@ struct Injected {
     printer_faults: u32,
     ticket_cuts: u32,
     junk_events: u32,
+    disk_faults: u32,
 }
 
 impl Injected {
@@ -52,6 +55,7 @@ impl Injected {
             + self.printer_faults
             + self.ticket_cuts
             + self.junk_events
+            + self.disk_faults
     }
 }
 
@@ -118,6 +122,8 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
     let mut next_cut = start + gap(&mut rng, 5.0);
     let mut next_printer = start + gap(&mut rng, 3.0);
     let mut next_junk = start + gap(&mut rng, 15.0);
+    let mut next_disk = start + gap(&mut rng, 20.0);
+    let mut disk_back: Option<Instant> = None;
     let mut back_online: Vec<Option<Instant>> = vec![None; printers.len()];
     while Instant::now() < end {
         let now = Instant::now();
@@ -185,6 +191,16 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
             }
             next_printer = now + gap(&mut rng, 3.0);
         }
+        if disk_back.is_some_and(|t| t <= now) {
+            console.set_disk_failing(false);
+            disk_back = None;
+        }
+        if now >= next_disk && disk_back.is_none() {
+            console.set_disk_failing(true);
+            disk_back = Some(now + Duration::from_millis(rng.gen_range(300..2500)));
+            injected.disk_faults += 1;
+            next_disk = now + gap(&mut rng, 20.0);
+        }
         if now >= next_junk {
             platform.push_junk(u64::from(injected.junk_events));
             injected.junk_events += 1;
@@ -196,6 +212,7 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
     // --- The quiet end: faults off, the lunch over, everything catches up.
     let _ = stop_cashier.send(true);
     let cashier_log = cashier.await.expect("the cashier's task");
+    console.set_disk_failing(false);
     for p in &printers {
         p.paper_out_after_bytes(None);
         p.set_status(PrinterState::Online);
@@ -232,8 +249,8 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
     println!(
         "soak: {} s at {}/min: orders {}, events {}, crashes survived {}, faults injected {} \
          (console kills {}, platform restarts {}, feed cuts {} ({} mid-frame), printer faults {}, \
-         ticket cuts {}, unreadable events {}), settled in store {} (cashier: {} confirmed, {} \
-         bumps, {} no answer, refused {:?}), double payments {} (flagged {}, reported {}), tickets {} \
+         ticket cuts {}, unreadable events {}, disk failing {}), settled in store {} (cashier: {} \
+         confirmed, {} bumps, {} no answer, {} not saved, refused {:?}), double payments {} (flagged {}, reported {}), tickets {} \
          (marked reprints {}, fragments {}), lost {}, doubled {}, unmarked duplicates {}",
         s.secs,
         s.rate,
@@ -248,10 +265,12 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         injected.printer_faults,
         injected.ticket_cuts,
         injected.junk_events,
+        injected.disk_faults,
         tally.settled_in_store,
         cashier_log.settled.len(),
         cashier_log.bumped.len(),
         cashier_log.unanswered,
+        cashier_log.not_saved,
         cashier_log.refused,
         tally.double_payments,
         tally.double_flagged,

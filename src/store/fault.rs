@@ -30,6 +30,11 @@ impl WriteFault {
         WriteFault(path)
     }
 
+    /// A hook on `control` (tests set it on a store directly).
+    pub fn at(control: &std::path::Path) -> WriteFault {
+        WriteFault(Some(control.to_path_buf()))
+    }
+
     /// Err while the control file exists.
     pub fn check(&self) -> Result<()> {
         match &self.0 {

@@ -28,6 +28,8 @@ pub struct CashierLog {
     pub refused: BTreeMap<String, u32>,
     /// Runs with no answer (the console was down): tried again.
     pub unanswered: u32,
+    /// Commands the console could not save (its disk failing): tried again.
+    pub not_saved: u32,
     /// `ctl orders` runs that listed the orders.
     pub looks: u32,
     /// Anything else (a usage error would be a soak bug).
@@ -108,6 +110,7 @@ pub async fn run(
                         log.bumped.insert(id.clone());
                         cooking.remove(&id);
                     }
+                    Some(1) if not_saved(&out.stderr) => log.not_saved += 1,
                     Some(1) => {
                         *log.refused.entry(refusal(&out.stderr)).or_default() += 1;
                         cooking.remove(&id);
@@ -153,6 +156,7 @@ pub async fn run(
                         log.settled.insert(id.clone());
                         waiting.remove(&id);
                     }
+                    Some(1) if not_saved(&out.stderr) => log.not_saved += 1,
                     Some(1) => {
                         *log.refused.entry(refusal(&out.stderr)).or_default() += 1;
                         waiting.remove(&id);
@@ -175,6 +179,12 @@ pub async fn run(
         }
     }
     log
+}
+
+/// The console said nothing was saved (its disk failing): a cashier tries
+/// again, as the message says.
+fn not_saved(stderr: &str) -> bool {
+    stderr.contains("not saved:") && stderr.contains("try again")
 }
 
 /// The code of a refusal from ctl's stderr: `refused (already_paid): …`.

@@ -42,6 +42,25 @@ pub struct ConsoleProc {
     pub peak_rss_kib: u64,
 }
 
+impl ConsoleProc {
+    /// The control file of the store's write-fault hook: while it exists,
+    /// every commit of the console fails as on a full or read-only disk.
+    pub fn disk_fault_file(&self) -> PathBuf {
+        self.dir.join("disk-fails")
+    }
+
+    /// Makes the disk fail for the console's writes, or work again.
+    pub fn set_disk_failing(&self, failing: bool) {
+        let f = self.disk_fault_file();
+        if failing {
+            std::fs::write(&f, b"writes fail while this file exists\n")
+                .expect("create the write-fault control file");
+        } else if let Err(e) = std::fs::remove_file(&f) {
+            assert!(e.kind() == std::io::ErrorKind::NotFound, "{e}");
+        }
+    }
+}
+
 /// What a `ctl` run ended with.
 #[derive(Debug)]
 pub struct Ctl {
@@ -167,6 +186,7 @@ level = "info"
             .arg(&self.config)
             .arg("serve")
             .env_remove("PASSLINE_TOKEN")
+            .env(passline::store::fault::ENV, self.disk_fault_file())
             .stdin(Stdio::null())
             .stdout(self.output_file())
             .stderr(self.output_file())
