@@ -62,10 +62,12 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 * p) as usize).min(v.len() - 1)]
 }
 
-fn order(n: u64) -> Order {
+/// Order `n` of this run; `run` keeps the ids apart from an earlier run's on
+/// a kept store (the console ignores an order it already has).
+fn order(run: u64, n: u64) -> Order {
     let station = if n % 3 == 0 { "cold" } else { "hot" };
     serde_json::from_value(serde_json::json!({
-        "id": format!("CB20261126-{n:06}"), "pickup_no": format!("K{n:04}"), "table": "",
+        "id": format!("CB{run}-{n:06}"), "pickup_no": format!("K{n:04}"), "table": "",
         "channel": "wechat_mini", "dining": "takeaway", "placed_at": "2026-11-26T12:01:05+08:00",
         "currency": "CNY", "amount_due": 9600, "note": "",
         "items": [
@@ -185,13 +187,13 @@ struct OrderFlow {
 }
 
 /// Pushes orders at `per_min` for `secs`, remembering when each was sent.
-async fn place_orders(sim: &Simulator, first: u64, per_min: u64, secs: u64) -> OrderFlow {
+async fn place_orders(sim: &Simulator, run: u64, first: u64, per_min: u64, secs: u64) -> OrderFlow {
     let n = per_min * secs / 60;
     let mut tick = tokio::time::interval(Duration::from_secs_f64(60.0 / per_min as f64));
     let mut placed = Vec::new();
     for k in first..first + n {
         tick.tick().await;
-        let o = order(k);
+        let o = order(run, k);
         placed.push((o.pickup_no.clone(), Instant::now()));
         sim.push_event(
             serde_json::to_value(PlatformEvent::OrderPlaced { order: o }).expect("json"),
@@ -360,7 +362,7 @@ fn main() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let ready = serve_started.elapsed().as_secs_f64() * 1000.0;
-        let flow = place_orders(&sim, 1, rate, secs).await;
+        let flow = place_orders(&sim, history_events, 1, rate, secs).await;
         let last = sim.acked();
         let _ = sim
             .wait_acked(last.max(flow.placed.len() as u64), Duration::from_secs(20))
@@ -422,6 +424,7 @@ fn main() {
         let flow2 = s.spawn(|| {
             rt.block_on(place_orders(
                 &sim,
+                history_events,
                 100_000,
                 rate,
                 (keys * per_key.as_millis() as u64 / 1000).max(1),
