@@ -14,6 +14,7 @@ use passline::print::layout::Block;
 use passline::print::profile::{Profiles, BUILTIN};
 use passline::print::render::render_blocks;
 use passline::print::status::{dle_eot_answer, parse_dle_eot, PrinterState, PrinterStatus};
+use passline::store::archive;
 use passline::tui::theme::Theme;
 use std::str::FromStr;
 
@@ -228,5 +229,40 @@ pub fn printer_profile(data: &[u8]) {
         let bytes = render_blocks(&blocks, p)
             .unwrap_or_else(|e| panic!("profile {name} loads but cannot render: {e}"));
         let _ = decode::decode(&bytes);
+    }
+}
+
+/// The archive's day-file reader (`store::archive::from_bytes`, which a
+/// restore from a backup feeds files it did not write): the bytes as a whole
+/// file, and the bytes after the first as the packed body of a file with a
+/// good header and checksum (version 1 or 2 by the first byte's low bit), so
+/// the fuzzer reaches the blocks and records behind the checksum. A file
+/// that reads writes back to a file that reads the same.
+pub fn archive_day(data: &[u8]) {
+    let path = std::path::Path::new("fuzz.bin");
+    let _ = archive::from_bytes(path, data);
+    let Some((&v, packed)) = data.split_first() else {
+        return;
+    };
+    let mut file: Vec<u8> = if v & 1 == 0 {
+        b"PASSLINE-ARCHIVE 2\n".to_vec()
+    } else {
+        b"PASSLINE-ARCHIVE 1\n".to_vec()
+    };
+    let mut fnv: u64 = 0xcbf29ce484222325;
+    for b in packed {
+        fnv ^= u64::from(*b);
+        fnv = fnv.wrapping_mul(0x100000001b3);
+    }
+    file.extend_from_slice(&(packed.len() as u64).to_be_bytes());
+    file.extend_from_slice(&fnv.to_be_bytes());
+    file.extend_from_slice(packed);
+    match archive::from_bytes(path, &file) {
+        Ok(recs) => {
+            let again = archive::from_bytes(path, &archive::to_bytes(&recs))
+                .expect("a day file archiving wrote reads back");
+            assert_eq!(again, recs, "a day file reads back differently");
+        }
+        Err(e) => assert!(e.to_string().contains("damaged"), "{e}"),
     }
 }

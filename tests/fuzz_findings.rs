@@ -99,3 +99,17 @@ fn menus_from_the_corpus_load_and_search() {
 fn printer_profiles_from_the_corpus_load_and_render() {
     replay("printer_profile", checks::printer_profile);
 }
+
+#[test]
+fn archive_day_files_from_the_corpus_read_or_are_refused_cleanly() {
+    replay("archive_day", checks::archive_day);
+}
+
+#[test]
+fn the_archive_day_seeds_are_real_day_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/archive_day");
+    let path = root.join("whole-file-v2.bin");
+    let bytes = std::fs::read(&path).expect("seed");
+    let recs = passline::store::archive::from_bytes(&path, &bytes).expect("reads");
+    assert_eq!((recs.events.len(), recs.orders.len()), (2, 1));
+}

@@ -301,6 +301,14 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<DayRecords> {
         return Err(damaged(path, "checksum mismatch"));
     }
     let body = if version == 1 {
+        // The size in front is checked first: lz4 never grows a body past
+        // 255x its packed size, and a larger claim would be allocated blind.
+        let claimed = packed
+            .get(..4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        if claimed > packed.len().saturating_mul(255) {
+            return Err(damaged(path, "block size"));
+        }
         lz4_flex::decompress_size_prepended(packed).map_err(|e| damaged(path, &e.to_string()))?
     } else {
         unpack_blocks(path, packed)?
@@ -825,6 +833,16 @@ mod tests {
         packed.extend_from_slice(&1u32.to_be_bytes());
         packed.push(0);
         let e = unpack_blocks(Path::new("d.bin"), &packed).expect_err("damaged");
+        assert!(e.to_string().contains("block size"), "{e}");
+        // The same for a version-1 body claiming 4 GiB in its size prefix.
+        let packed = [0xff, 0xff, 0xff, 0xff, 0x10, b'x'];
+        let mut sum = Fnv::new();
+        sum.feed(&packed);
+        let mut file = MAGIC_V1.to_vec();
+        file.extend_from_slice(&(packed.len() as u64).to_be_bytes());
+        file.extend_from_slice(&sum.0.to_be_bytes());
+        file.extend_from_slice(&packed);
+        let e = from_bytes(Path::new("v1.bin"), &file).expect_err("damaged");
         assert!(e.to_string().contains("block size"), "{e}");
     }
 
