@@ -284,12 +284,28 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
     );
     let mut startups = console.startups.clone();
     startups.sort_by(f64::total_cmp);
+    // Each run's peak with its number (1 is the first start).
+    let mut run_peaks: Vec<(u64, usize)> = console
+        .run_peaks
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, i + 1))
+        .collect();
+    run_peaks.sort();
     println!(
-        "soak: console starts {}, start-up to API answering p50 {:.0} ms, max {:.0} ms; peak RSS {:.1} MiB; OOM kills {}; history before the run: {} events",
+        "soak: console starts {}, start-up to API answering p50 {:.0} ms, max {:.0} ms; peak RSS {:.1} MiB (per run: p50 {:.1} MiB, highest {}); OOM kills {}; history before the run: {} events",
         console.starts,
         startups.get(startups.len() / 2).copied().unwrap_or(f64::NAN),
         startups.last().copied().unwrap_or(f64::NAN),
         console.peak_rss_kib as f64 / 1024.0,
+        run_peaks.get(run_peaks.len() / 2).map_or(f64::NAN, |(k, _)| *k as f64 / 1024.0),
+        run_peaks
+            .iter()
+            .rev()
+            .take(3)
+            .map(|(k, run)| format!("run {run}: {:.1} MiB", *k as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", "),
         console.oom_kills(),
         console.baseline,
     );

@@ -40,6 +40,8 @@ pub struct ConsoleProc {
     pub startups: Vec<f64>,
     /// The highest VmHWM of any run of the console, KiB.
     pub peak_rss_kib: u64,
+    /// Each run's VmHWM, KiB, in start order.
+    pub run_peaks: Vec<u64>,
 }
 
 impl ConsoleProc {
@@ -139,6 +141,7 @@ level = "info"
             limits,
             startups: Vec::new(),
             peak_rss_kib: 0,
+            run_peaks: Vec::new(),
         };
         for (id, name, role, pin) in [
             (CASHIER, "王芳", "cashier", CASHIER_PIN),
@@ -253,7 +256,9 @@ level = "info"
     /// Keeps the running console's peak resident memory.
     fn note_rss(&mut self) {
         if let Some(pid) = self.child.as_ref().and_then(|c| c.id()) {
-            self.peak_rss_kib = self.peak_rss_kib.max(super::limits::vm_hwm_kib(pid));
+            let kib = super::limits::vm_hwm_kib(pid);
+            self.peak_rss_kib = self.peak_rss_kib.max(kib);
+            self.run_peaks.push(kib);
         }
     }
 
