@@ -27,6 +27,7 @@
 //! - `tui`: the console on the terminal: sign-in, kitchen rail, cashier,
 //!   alerts, log; state + messages + views, talking only to the engine handle.
 
+pub mod alloc_tuning;
 pub mod api;
 pub mod cli;
 pub mod config;

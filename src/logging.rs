@@ -8,7 +8,13 @@ use tracing_appender::non_blocking::WorkerGuard;
 pub fn init(dir: &Path, level: &str) -> Option<WorkerGuard> {
     std::fs::create_dir_all(dir).ok()?;
     let appender = tracing_appender::rolling::daily(dir, "passline.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // 8,192 lines waiting for the disk at most (the default 128,000 takes
+    // 4 MiB of memory up front); beyond that, lines are dropped, never the
+    // till held up.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(8192)
+        .lossy(true)
+        .finish(appender);
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

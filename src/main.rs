@@ -211,6 +211,7 @@ enum StaffCmd {
 }
 
 fn main() -> ExitCode {
+    passline::alloc_tuning::tune();
     let args = Args::parse();
     let config = args.config.as_deref();
     let result = match args.command {
