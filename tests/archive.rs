@@ -133,6 +133,27 @@ fn three_days_later(t: &TestStore) {
     t.clock.advance(chrono::Duration::days(3));
 }
 
+/// Writes the lunch's day file and returns its live deletes in steps of
+/// `keys`, none committed yet.
+fn planned_steps(t: &TestStore, keys: usize) -> Vec<archive::Plan> {
+    t.h()
+        .store()
+        .prepare_archive("2026-11-27", TZ, None)
+        .expect("prepare")
+        .expect("a day to archive")
+        .steps(keys)
+}
+
+/// The day file a clean run writes for a lunch of `n` orders, to compare
+/// with runs that were cut off.
+fn clean_day_file(n: u32) -> Vec<u8> {
+    let t = TestStore::new(Rules::default());
+    lunch(&t, n);
+    three_days_later(&t);
+    t.h().archive(2).expect("archive");
+    std::fs::read(archive::day_path(&t.h().store().path, DAY)).expect("day file")
+}
+
 #[test]
 fn a_closed_day_moves_to_the_archive_and_reads_back_the_same() {
     let mut t = TestStore::new(Rules::default());
@@ -184,14 +205,7 @@ fn a_closed_day_moves_to_the_archive_and_reads_back_the_same() {
 
 #[test]
 fn an_archiving_run_cut_off_at_any_step_loses_and_doubles_nothing() {
-    // The file a clean run writes, to compare with the runs that were cut off.
-    let clean = {
-        let t = TestStore::new(Rules::default());
-        lunch(&t, 5);
-        three_days_later(&t);
-        t.h().archive(2).expect("archive");
-        std::fs::read(archive::day_path(&t.h().store().path, DAY)).expect("day file")
-    };
+    let clean = clean_day_file(5);
     for fail in [FailPoint::AfterTempFile, FailPoint::AfterRename] {
         let mut t = TestStore::new(Rules::default());
         lunch(&t, 5);
@@ -227,13 +241,7 @@ fn an_archiving_run_cut_off_at_any_step_loses_and_doubles_nothing() {
 #[test]
 fn a_day_cut_off_between_steps_reads_whole_and_finishes_the_same() {
     // 40 orders make about 200 live records: steps of 16 give a dozen.
-    let clean = {
-        let t = TestStore::new(Rules::default());
-        lunch(&t, 40);
-        three_days_later(&t);
-        t.h().archive(2).expect("archive");
-        std::fs::read(archive::day_path(&t.h().store().path, DAY)).expect("day file")
-    };
+    let clean = clean_day_file(40);
     // Cut off after the first step, in the middle, and before the last
     // (events go first, so the last steps delete orders).
     for cut in [0.0, 0.5, 1.0] {
@@ -241,13 +249,7 @@ fn a_day_cut_off_between_steps_reads_whole_and_finishes_the_same() {
         lunch(&t, 40);
         let before = history(t.h().store());
         three_days_later(&t);
-        let plan = t
-            .h()
-            .store()
-            .prepare_archive("2026-11-27", TZ, None)
-            .expect("prepare")
-            .expect("a day to archive");
-        let steps = plan.steps(16);
+        let steps = planned_steps(&t, 16);
         assert!(steps.len() > 8, "{} steps", steps.len());
         let done = 1 + ((steps.len() - 2) as f64 * cut) as usize;
         if cut == 1.0 {
@@ -299,13 +301,7 @@ fn an_order_that_changes_between_steps_stays_live_and_is_archived_later() {
     let t = TestStore::new(Rules::default());
     lunch(&t, 3);
     three_days_later(&t);
-    let plan = t
-        .h()
-        .store()
-        .prepare_archive("2026-11-27", TZ, None)
-        .expect("prepare")
-        .expect("a day to archive");
-    let steps = plan.steps(4);
+    let steps = planned_steps(&t, 4);
     let (events_only, rest): (Vec<_>, Vec<_>) =
         steps.into_iter().partition(|s| s.orders.is_empty());
     for step in &events_only {

@@ -816,14 +816,19 @@ mod tests {
             body.extend_from_slice(&(v.len() as u32).to_be_bytes());
             body.extend_from_slice(v);
         }
-        let packed = lz4_flex::compress_prepend_size(&body);
+        let file = v1_file(&lz4_flex::compress_prepend_size(&body));
+        assert_eq!(from_bytes(Path::new("v1.bin"), &file).expect("v1"), recs);
+    }
+
+    /// A version-1 file around `packed` (header and checksum as written then).
+    fn v1_file(packed: &[u8]) -> Vec<u8> {
         let mut sum = Fnv::new();
-        sum.feed(&packed);
+        sum.feed(packed);
         let mut file = MAGIC_V1.to_vec();
         file.extend_from_slice(&(packed.len() as u64).to_be_bytes());
         file.extend_from_slice(&sum.0.to_be_bytes());
-        file.extend_from_slice(&packed);
-        assert_eq!(from_bytes(Path::new("v1.bin"), &file).expect("v1"), recs);
+        file.extend_from_slice(packed);
+        file
     }
 
     #[test]
@@ -835,13 +840,7 @@ mod tests {
         let e = unpack_blocks(Path::new("d.bin"), &packed).expect_err("damaged");
         assert!(e.to_string().contains("block size"), "{e}");
         // The same for a version-1 body claiming 4 GiB in its size prefix.
-        let packed = [0xff, 0xff, 0xff, 0xff, 0x10, b'x'];
-        let mut sum = Fnv::new();
-        sum.feed(&packed);
-        let mut file = MAGIC_V1.to_vec();
-        file.extend_from_slice(&(packed.len() as u64).to_be_bytes());
-        file.extend_from_slice(&sum.0.to_be_bytes());
-        file.extend_from_slice(&packed);
+        let file = v1_file(&[0xff, 0xff, 0xff, 0xff, 0x10, b'x']);
         let e = from_bytes(Path::new("v1.bin"), &file).expect_err("damaged");
         assert!(e.to_string().contains("block size"), "{e}");
     }
