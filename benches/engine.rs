@@ -10,6 +10,10 @@
 //!
 //! Run: `cargo bench --bench engine` (env: PASSLINE_BENCH_ORDERS, PASSLINE_BENCH_DIR).
 
+// The soak's cheap-box helpers; only the VmHWM reader is used here.
+#[path = "../tests/soak_support/limits.rs"]
+mod limits;
+
 use passline::domain::*;
 use passline::engine::{Committed, Engine, EngineConfig, FixedClock, SystemClock};
 use passline::print::route::Routes;
@@ -369,15 +373,9 @@ fn build_history(dir: &std::path::Path, n: u64, days: u64) {
     e.shutdown();
 }
 
+/// This process's peak resident memory, KiB.
 fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
+    limits::vm_hwm_kib(std::process::id())
 }
 
 fn main() {

@@ -194,6 +194,27 @@ pub enum EventBody {
     },
 }
 
+impl Event {
+    /// The platform seq this event applied, when it is the first record of
+    /// a platform frame (the event itself, or its quarantine); side events a
+    /// frame causes (fired, double payment) carry the seq too, but are not it.
+    /// Each seq the console committed has exactly one such event.
+    pub fn platform_seq_applied(&self) -> Option<u64> {
+        use EventBody::*;
+        match (&self.actor, &self.body) {
+            (
+                Actor::Platform { seq },
+                OrderPlaced { .. }
+                | PaymentUpdated { .. }
+                | OrderCancelled { .. }
+                | ItemsAdded { .. }
+                | FrameQuarantined { .. },
+            ) => Some(*seq),
+            _ => None,
+        }
+    }
+}
+
 impl EventBody {
     /// The order this event belongs to, if any.
     pub fn order_id(&self) -> Option<&OrderId> {

@@ -342,6 +342,12 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<DayRecords> {
     Ok(recs)
 }
 
+/// Whether `raw` bytes can come out of `packed` bytes of lz4: a block never
+/// grows past 255 times its packed size, so a larger claim is damage.
+fn lz4_can_reach(raw: usize, packed: usize) -> bool {
+    raw <= packed.saturating_mul(255)
+}
+
 /// A version-2 body: its lz4 blocks, decompressed one after the other.
 fn unpack_blocks(path: &Path, mut packed: &[u8]) -> Result<Vec<u8>> {
     let mut body = Vec::new();
@@ -354,8 +360,7 @@ fn unpack_blocks(path: &Path, mut packed: &[u8]) -> Result<Vec<u8>> {
         let block = packed
             .get(8..8 + n)
             .ok_or_else(|| damaged(path, "short block"))?;
-        // A block never grows past 255x its packed size; a larger claim is damage.
-        if raw > n.saturating_mul(255) {
+        if !lz4_can_reach(raw, n) {
             return Err(damaged(path, "block size"));
         }
         let start = body.len();

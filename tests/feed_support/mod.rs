@@ -115,15 +115,7 @@ pub fn applied_seqs(h: &EngineHandle) -> BTreeMap<u64, usize> {
     let mut seen = BTreeMap::new();
     let events = h.events_after(0, usize::MAX).expect("read log");
     for e in events {
-        let primary = matches!(
-            e.body,
-            EventBody::OrderPlaced { .. }
-                | EventBody::PaymentUpdated { .. }
-                | EventBody::OrderCancelled { .. }
-                | EventBody::ItemsAdded { .. }
-                | EventBody::FrameQuarantined { .. }
-        );
-        if let (Actor::Platform { seq }, true) = (e.actor, primary) {
+        if let Some(seq) = e.platform_seq_applied() {
             *seen.entry(seq).or_insert(0) += 1;
         }
     }

@@ -132,18 +132,10 @@ pub fn check(i: &Inputs) -> Tally {
     let mut quarantined: BTreeSet<u64> = BTreeSet::new();
     let mut bumped: BTreeSet<String> = BTreeSet::new();
     for e in &log {
-        let primary = matches!(
-            e.body,
-            EventBody::OrderPlaced { .. }
-                | EventBody::PaymentUpdated { .. }
-                | EventBody::OrderCancelled { .. }
-                | EventBody::ItemsAdded { .. }
-                | EventBody::FrameQuarantined { .. }
-        );
-        if let (Actor::Platform { seq }, true) = (&e.actor, primary) {
-            *seqs.entry(*seq).or_default() += 1;
+        if let Some(seq) = e.platform_seq_applied() {
+            *seqs.entry(seq).or_default() += 1;
             if matches!(e.body, EventBody::FrameQuarantined { .. }) {
-                quarantined.insert(*seq);
+                quarantined.insert(seq);
             }
         }
         match &e.body {
