@@ -305,7 +305,7 @@ impl Writer {
             }
             let written = self
                 .write_pending()
-                .and_then(|()| self.store.db.flush().map(|_| ()).map_err(EngineError::from));
+                .and_then(|()| self.store.flush().map_err(EngineError::from));
             if let Err(e) = &written {
                 tracing::error!(error = %e, "commit failed: the batch is not durable and was refused");
                 let detail = match e {
@@ -344,7 +344,7 @@ impl Writer {
                 break;
             }
         }
-        if let Err(e) = self.store.db.flush() {
+        if let Err(e) = self.store.flush() {
             tracing::error!(error = %e, "final flush failed");
         }
     }

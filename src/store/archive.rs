@@ -401,7 +401,8 @@ fn temp_file(path: &Path) -> Result<PathBuf> {
 }
 
 /// Syncs the written temp file and renames it over the day's file, then
-/// syncs the month and archive folders so the rename is durable.
+/// syncs the month and archive folders and the data dir so the rename (and
+/// any new folder) is durable.
 fn place(f: std::fs::File, tmp: &Path, path: &Path, fail: Option<FailPoint>) -> Result<()> {
     f.sync_all().map_err(|e| io_err(tmp, e))?;
     drop(f);
@@ -409,11 +410,13 @@ fn place(f: std::fs::File, tmp: &Path, path: &Path, fail: Option<FailPoint>) -> 
         return Err(injected());
     }
     std::fs::rename(tmp, path).map_err(|e| io_err(path, e))?;
-    let dir = path.parent().expect("a day file lives in a month folder");
-    for d in [Some(dir), dir.parent()].into_iter().flatten() {
-        if let Ok(h) = std::fs::File::open(d) {
-            h.sync_all().map_err(|e| io_err(d, e))?;
-        }
+    // The month folder holds the new name; the archive folder and the data
+    // dir hold the folders, which may be new too.
+    let month = path.parent().expect("a day file lives in a month folder");
+    let archive = month.parent();
+    let data_dir = archive.and_then(Path::parent);
+    for d in [Some(month), archive, data_dir].into_iter().flatten() {
+        super::durable::sync_dir(d)?;
     }
     Ok(())
 }
@@ -715,7 +718,7 @@ impl Store {
                     StoreError::Decode("archive transaction aborted".into())
                 }
             })?;
-        self.db.flush()?;
+        self.flush()?;
         *self.archive_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     }

@@ -57,7 +57,7 @@ pub fn write(store: &Store, to: &Path) -> Result<u64, BackupError> {
         source,
     };
     let tmp = to.with_extension("partial");
-    let f = std::fs::File::create(&tmp).map_err(werr)?;
+    let f = super::durable::create_private(&tmp).map_err(werr)?;
     let mut out = BufWriter::new(f);
     out.write_all(MAGIC).map_err(werr)?;
     let mut sum = Fnv::new();
@@ -93,7 +93,9 @@ pub fn write(store: &Store, to: &Path) -> Result<u64, BackupError> {
     out.write_all(&sum.0.to_be_bytes()).map_err(werr)?;
     let f = out.into_inner().map_err(|e| werr(e.into_error()))?;
     f.sync_all().map_err(werr)?;
-    std::fs::rename(&tmp, to).map_err(werr)?;
+    drop(f);
+    // Renamed and its folder synced: a power cut leaves the old backup or this one.
+    super::durable::rename(&tmp, to)?;
     let abs = std::fs::canonicalize(to).unwrap_or_else(|_| to.to_path_buf());
     store.record_backup(&abs);
     Ok(count)
@@ -194,6 +196,9 @@ pub fn restore(
             path: dest.clone(),
             source,
         })?;
+        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            super::durable::sync_dir(parent)?;
+        }
         aside = Some(dest);
     }
     let store = Store::open(data_dir, cache)?;

@@ -37,11 +37,7 @@ fn is_sled_file(name: &str) -> bool {
     name == "conf" || name == "db" || name == "blobs" || name.starts_with("snap.")
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| io(dir, e))
-}
+use super::durable::sync_dir;
 
 /// Finishes a swap that a crash interrupted (see the module doc).
 pub fn recover(data_dir: &Path) -> Result<()> {
@@ -55,10 +51,7 @@ pub fn recover(data_dir: &Path) -> Result<()> {
 
 fn set_phase(data_dir: &Path, phase: &str) -> Result<()> {
     let marker = data_dir.join(MARKER);
-    std::fs::write(&marker, phase)
-        .and_then(|_| std::fs::File::open(&marker)?.sync_all())
-        .map_err(|e| io(&marker, e))?;
-    sync_dir(data_dir)
+    super::durable::write_atomic(&marker, phase.as_bytes())
 }
 
 /// Phase "out": every old sled file moves to `.compact-old` (none of the new
@@ -135,9 +128,17 @@ pub fn compact(data_dir: &Path) -> Result<u64> {
         new.import(old.export());
         new.flush()?;
     }
+    // sled's flush is not a barrier (`durable`): the copy must be whole on
+    // the disk before the marker says the swap may begin.
+    super::durable::sync_tree(&work)?;
+    sync_dir(data_dir)?;
     set_phase(data_dir, "out")?;
     swap(data_dir)?;
     let after = db_bytes(data_dir);
-    let _ = std::fs::write(data_dir.join(SIZE_FILE), after.to_string());
+    if let Err(e) =
+        super::durable::write_atomic(&data_dir.join(SIZE_FILE), after.to_string().as_bytes())
+    {
+        tracing::warn!(error = %e, "could not record the compacted size");
+    }
     Ok(after)
 }

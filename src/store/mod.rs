@@ -20,6 +20,7 @@
 pub mod archive;
 pub mod backup;
 pub mod compact;
+pub mod durable;
 pub mod fault;
 pub mod records;
 
@@ -83,6 +84,8 @@ pub struct Store {
     archive_cache: std::sync::Mutex<Option<(String, std::sync::Arc<archive::DayRecords>)>>,
     /// The soak's write-failure hook (off unless `PASSLINE_FAULT_WRITES` is set).
     pub fault: fault::WriteFault,
+    /// The fsyncs that make a flush survive a power cut (`durable`).
+    barrier: durable::SledBarrier,
 }
 
 impl Store {
@@ -118,6 +121,7 @@ impl Store {
                 other => break other?,
             }
         };
+        let barrier = durable::SledBarrier::open(path)?;
         let t = |name: &str| db.open_tree(name);
         let store = Store {
             log: t("log")?,
@@ -135,11 +139,12 @@ impl Store {
             db,
             archive_cache: std::sync::Mutex::new(None),
             fault: fault::WriteFault::from_env(),
+            barrier,
         };
         match store.meta.get("schema")? {
             None => {
                 store.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-                store.db.flush()?;
+                store.flush()?;
             }
             Some(v) => {
                 let found = be_u64(&v);
@@ -151,16 +156,19 @@ impl Store {
                 }
                 if found < SCHEMA_VERSION {
                     store.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-                    store.db.flush()?;
+                    store.flush()?;
                 }
             }
         }
         Ok(store)
     }
 
+    /// Writes everything committed so far to the disk: sled's flush, then
+    /// the fsyncs that make it survive a power cut (`durable`). Nobody may
+    /// hear "done" about a write before this returns `Ok`.
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
-        Ok(())
+        self.barrier.after_flush()
     }
 
     pub fn meta_u64(&self, key: &str) -> Result<u64> {
@@ -288,7 +296,10 @@ impl Store {
     }
 
     pub fn record_backup(&self, file: &Path) {
-        let _ = std::fs::write(self.path.join(LAST_BACKUP_FILE), file.display().to_string());
+        let hint = self.path.join(LAST_BACKUP_FILE);
+        if let Err(e) = durable::write_atomic(&hint, file.display().to_string().as_bytes()) {
+            tracing::warn!(error = %e, "could not record the last backup's name");
+        }
     }
 }
 
