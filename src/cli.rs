@@ -273,6 +273,20 @@ pub fn restore(flag: Option<&Path>, from: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn compact(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    // Opening proves no running console holds it.
+    drop(open_store(&cfg)?);
+    let before = std::fs::metadata(cfg.store.data_dir.join("db")).map_or(0, |m| m.len());
+    let after = crate::store::compact::compact(&cfg.store.data_dir)?;
+    println!(
+        "compacted the store: {:.1} MiB -> {:.1} MiB",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs the platform simulator until Ctrl-C.
 pub fn simulate(
     listen: std::net::SocketAddr,

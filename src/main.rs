@@ -120,6 +120,9 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
     },
+    /// Compact the stopped store now (a copy of its live records swapped in;
+    /// `run` and `serve` do it by themselves when the file has bloated).
+    Compact,
     /// Run a virtual network printer (loopback only) that decodes what it gets.
     PrinterEmulator {
         #[arg(long, default_value = "127.0.0.1:9100", value_name = "ADDR")]
@@ -280,6 +283,7 @@ fn main() -> ExitCode {
         },
         Cmd::Backup { to } => cli::backup(config, &to),
         Cmd::Restore { from } => cli::restore(config, &from),
+        Cmd::Compact => cli::compact(config),
         Cmd::PrinterEmulator {
             listen,
             status,

@@ -15,25 +15,16 @@
 mod soak_support;
 
 use passline::print::status::PrinterState;
-use passline::sim::printer::VirtualPrinter;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use soak_support::checks::{self, PrinterOut};
-use soak_support::console::{ConsoleProc, Wiring};
-use soak_support::platform::{Platform, TOKEN};
-use soak_support::proxy::{Direction, FeedProxy};
+use soak_support::console::ConsoleProc;
+use soak_support::platform::TOKEN;
+use soak_support::proxy::Direction;
+use soak_support::rig::Rig;
 use soak_support::{cashier, Settings};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
-
-/// The store's printers: name, stations, and whether it is the counter's
-/// (receipts and the cash drawer).
-const PRINTERS: [(&str, &[&str], bool); 3] = [
-    ("kitchen", &["hot", "cold"], false),
-    ("bar", &["bar"], false),
-    ("counter", &["staple"], true),
-];
 
 /// What was injected, by kind.
 #[derive(Debug, Default)]
@@ -73,35 +64,8 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         .expect("a temp dir");
     let mut rng = StdRng::seed_from_u64(s.seed);
 
-    let mut printers = Vec::new();
-    for _ in PRINTERS {
-        printers.push(
-            VirtualPrinter::start(
-                "127.0.0.1:0".parse().expect("loopback"),
-                PrinterState::Online,
-            )
-            .await
-            .expect("a virtual printer on loopback"),
-        );
-    }
-    let mut platform = Platform::start(s.seed, s.rate, dir.path().join("history.ndjson")).await;
-    let proxy = FeedProxy::start(platform.addr()).await;
-    let wiring = Wiring {
-        feed_url: format!("ws://{}/v1/stores/S001/feed", proxy.addr()),
-        printers: PRINTERS
-            .iter()
-            .zip(&printers)
-            .map(|((name, stations, counter), p)| {
-                (
-                    name.to_string(),
-                    p.connect_url(),
-                    stations.iter().map(|s| s.to_string()).collect(),
-                    *counter,
-                )
-            })
-            .collect(),
-    };
-    let mut console = ConsoleProc::new(dir.path(), &wiring, TOKEN);
+    let mut rig = Rig::start(dir.path(), s.seed, s.rate).await;
+    let mut console = ConsoleProc::new(dir.path(), &rig.wiring, TOKEN);
     console.start().await;
     let (stop_cashier, cashier_stop) = watch::channel(false);
     let cashier = tokio::spawn(cashier::run(
@@ -124,10 +88,10 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
     let mut next_junk = start + gap(&mut rng, 15.0);
     let mut next_disk = start + gap(&mut rng, 20.0);
     let mut disk_back: Option<Instant> = None;
-    let mut back_online: Vec<Option<Instant>> = vec![None; printers.len()];
+    let mut back_online: Vec<Option<Instant>> = vec![None; rig.printers.len()];
     while Instant::now() < end {
         let now = Instant::now();
-        for (p, at) in printers.iter().zip(back_online.iter_mut()) {
+        for (p, at) in rig.printers.iter().zip(back_online.iter_mut()) {
             if at.is_some_and(|t| t <= now) {
                 p.paper_out_after_bytes(None);
                 p.set_status(PrinterState::Online);
@@ -138,7 +102,7 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
             console.kill().await;
             // Acks already on the wire land; nothing new can come.
             tokio::time::sleep(Duration::from_millis(50)).await;
-            kills.push((platform.hellos().len(), platform.acked()));
+            kills.push((rig.platform.hellos().len(), rig.platform.acked()));
             injected.console_kills += 1;
             tokio::time::sleep(Duration::from_millis(rng.gen_range(0..800))).await;
             console.start().await;
@@ -146,31 +110,35 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         }
         if now >= next_platform {
             let down = Duration::from_millis(rng.gen_range(200..2000));
-            platform.kill_and_restart(down).await;
+            rig.platform.kill_and_restart(down).await;
             injected.platform_restarts += 1;
             next_platform = Instant::now() + gap(&mut rng, 25.0);
         }
         if now >= next_cut {
             match rng.gen_range(0..4) {
-                0 => proxy.cut_now(),
-                1 | 2 => proxy.cut_mid_frame(Direction::Down, rng.gen_range(1..4000)),
-                _ => proxy.cut_mid_frame(Direction::Up, rng.gen_range(1..200)),
+                0 => rig.proxy.cut_now(),
+                1 | 2 => rig
+                    .proxy
+                    .cut_mid_frame(Direction::Down, rng.gen_range(1..4000)),
+                _ => rig
+                    .proxy
+                    .cut_mid_frame(Direction::Up, rng.gen_range(1..200)),
             }
             injected.feed_cuts += 1;
             next_cut = now + gap(&mut rng, 5.0);
         }
         if now >= next_printer {
-            let i = rng.gen_range(0..printers.len());
+            let i = rng.gen_range(0..rig.printers.len());
             if back_online[i].is_none() {
                 match rng.gen_range(0..5) {
                     0 => {
-                        printers[i].cut_after_more_bytes(rng.gen_range(10..1500));
+                        rig.printers[i].cut_after_more_bytes(rng.gen_range(10..1500));
                         injected.ticket_cuts += 1;
                     }
                     4 => {
                         // The roll ends part way through whatever prints next.
-                        let at = printers[i].received_bytes() + rng.gen_range(10..1500);
-                        printers[i].paper_out_after_bytes(Some(at));
+                        let at = rig.printers[i].received_bytes() + rng.gen_range(10..1500);
+                        rig.printers[i].paper_out_after_bytes(Some(at));
                         back_online[i] =
                             Some(now + Duration::from_millis(rng.gen_range(1500..6000)));
                         injected.printer_faults += 1;
@@ -182,7 +150,7 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
                             PrinterState::CoverOpen,
                         ][k - 1]
                             .clone();
-                        printers[i].set_status(st);
+                        rig.printers[i].set_status(st);
                         back_online[i] =
                             Some(now + Duration::from_millis(rng.gen_range(500..5000)));
                         injected.printer_faults += 1;
@@ -202,7 +170,7 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
             next_disk = now + gap(&mut rng, 20.0);
         }
         if now >= next_junk {
-            platform.push_junk(u64::from(injected.junk_events));
+            rig.platform.push_junk(u64::from(injected.junk_events));
             injected.junk_events += 1;
             next_junk = now + gap(&mut rng, 15.0);
         }
@@ -213,38 +181,13 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
     let _ = stop_cashier.send(true);
     let cashier_log = cashier.await.expect("the cashier's task");
     console.set_disk_failing(false);
-    for p in &printers {
-        p.paper_out_after_bytes(None);
-        p.set_status(PrinterState::Online);
-    }
-    proxy.disarm();
-    platform.close_kitchen().await;
-    let caught_up = catch_up(&console, &platform, Duration::from_secs(120)).await;
+    rig.printers_back();
+    rig.proxy.disarm();
+    rig.platform.close_kitchen().await;
+    let caught_up = soak_support::catch_up(&console, &rig.platform, Duration::from_secs(120)).await;
     let code = console.stop().await;
 
-    let truth = platform.truth();
-    let hellos = platform.hellos();
-    let export_json = console.export("--json");
-    let export_events = console.export("--events");
-    let outputs: Vec<PrinterOut> = PRINTERS
-        .iter()
-        .zip(&printers)
-        .map(|((name, stations, _), p)| PrinterOut {
-            name: name.to_string(),
-            stations: stations.iter().map(|s| s.to_string()).collect(),
-            jobs: p.jobs(),
-        })
-        .collect();
-    let tally = checks::check(&checks::Inputs {
-        truth: &truth,
-        history: &platform.history,
-        export_json: &export_json,
-        export_events: &export_events,
-        printers: &outputs,
-        cashier: &cashier_log,
-        kills: &kills,
-        hellos: &hellos,
-    });
+    let tally = rig.verdict(&console, &cashier_log, &kills);
 
     println!(
         "soak: {} s at {}/min: orders {}, events {}, crashes survived {}, faults injected {} \
@@ -261,7 +204,7 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         injected.console_kills,
         injected.platform_restarts,
         injected.feed_cuts,
-        proxy.cut_mid_count(),
+        rig.proxy.cut_mid_count(),
         injected.printer_faults,
         injected.ticket_cuts,
         injected.junk_events,
@@ -330,36 +273,4 @@ async fn a_lunch_of_crashes_and_faults_loses_nothing_doubles_nothing_and_marks_e
         cashier_log.odd,
         tally.problems.len(),
     );
-}
-
-/// Waits until the console has applied every event the platform sent, the
-/// platform has every report, and every printer's queue is empty: twice in
-/// a row, a second and a half apart (a late success brought forward by a
-/// settlement comes within a second).
-async fn catch_up(console: &ConsoleProc, platform: &Platform, within: Duration) -> bool {
-    let until = Instant::now() + within;
-    let mut good = 0;
-    while Instant::now() < until {
-        let feed = console.ctl(&["--json", "feed"]).await;
-        let printers = console.ctl(&["--json", "printers"]).await;
-        let feed: serde_json::Value = serde_json::from_str(&feed.stdout).unwrap_or_default();
-        let printers: serde_json::Value =
-            serde_json::from_str(&printers.stdout).unwrap_or_default();
-        let last = platform.truth().last_seq;
-        let done = feed["link"]["state"] == "online"
-            && feed["cursor"].as_u64() == Some(last)
-            && feed["unsent_reports"].as_u64() == Some(0)
-            && printers.as_array().is_some_and(|ps| {
-                !ps.is_empty()
-                    && ps
-                        .iter()
-                        .all(|p| p["queued"].as_u64() == Some(0) && p["state"] == "online")
-            });
-        good = if done { good + 1 } else { 0 };
-        if good >= 2 {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-    }
-    false
 }

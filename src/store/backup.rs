@@ -172,36 +172,91 @@ pub fn verify(from: &Path) -> Result<u64, BackupError> {
     scan(from, |_| Ok(()))
 }
 
-/// Restores `from` into `data_dir`. An existing store is moved aside (never
-/// deleted) to `<data_dir>.before-restore-<time>`.
+/// The folder a restore is built in, beside the data dir.
+fn staging_dir(data_dir: &Path) -> PathBuf {
+    sibling(data_dir, ".restoring")
+}
+
+fn sibling(data_dir: &Path, suffix: &str) -> PathBuf {
+    let mut name = data_dir.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Written into the staging folder once the restored store in it is whole
+/// and on the disk: from then on it may be swapped in.
+const COMPLETE: &str = "restore-complete";
+
+fn werr(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
+    move |source| BackupError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Restores `from` into `data_dir`, crash- and power-cut-safe: the backup is
+/// checked whole, then restored into `<data_dir>.restoring` and read back
+/// (every event and order must decode), synced to the disk and marked
+/// complete; only then does the live store move aside (never deleted) to
+/// `<data_dir>.before-restore-<time>` and the restored one take its place.
+/// A bad backup leaves the live store exactly as it was. A cut between the
+/// two moves leaves no data dir and a complete staging folder, which the
+/// next open moves into place ([`finish_interrupted`]).
 pub fn restore(
     from: &Path,
     data_dir: &Path,
     cache: u64,
 ) -> Result<(u64, Option<PathBuf>), BackupError> {
     verify(from)?;
-    let mut aside = None;
-    if data_dir.exists()
+    let live = data_dir.exists()
         && std::fs::read_dir(data_dir)
             .map(|mut d| d.next().is_some())
-            .unwrap_or(false)
-    {
-        // Opening proves no running console holds it.
+            .unwrap_or(false);
+    if live {
+        // Opening proves no running console holds it (and finishes any
+        // interrupted swap first).
         drop(Store::open(data_dir, cache)?);
+    }
+    let staging = staging_dir(data_dir);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(werr(&staging))?;
+    }
+    let n = build(from, &staging, cache).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&staging);
+    })?;
+    super::durable::sync_tree(&staging)?;
+    super::durable::write_atomic(&staging.join(COMPLETE), b"complete\n")?;
+    let mut aside = None;
+    if data_dir.exists() {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-        let mut name = data_dir.as_os_str().to_owned();
-        name.push(format!(".before-restore-{stamp}"));
-        let dest = PathBuf::from(name);
-        std::fs::rename(data_dir, &dest).map_err(|source| BackupError::Write {
-            path: dest.clone(),
-            source,
-        })?;
-        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-            super::durable::sync_dir(parent)?;
-        }
+        let dest = sibling(data_dir, &format!(".before-restore-{stamp}"));
+        std::fs::rename(data_dir, &dest).map_err(werr(&dest))?;
         aside = Some(dest);
     }
-    let store = Store::open(data_dir, cache)?;
+    super::durable::rename(&staging, data_dir)?;
+    let marker = data_dir.join(COMPLETE);
+    std::fs::remove_file(&marker).map_err(werr(&marker))?;
+    super::durable::sync_dir(data_dir)?;
+    Ok((n, aside))
+}
+
+/// Finishes a restore that a crash or power cut stopped between moving the
+/// live store aside and moving the restored one in: the data dir is missing
+/// and a complete staging folder waits beside it. Called by `Store::open`.
+pub fn finish_interrupted(data_dir: &Path) -> Result<(), StoreError> {
+    let staging = staging_dir(data_dir);
+    if data_dir.exists() || !staging.join(COMPLETE).exists() {
+        return Ok(());
+    }
+    tracing::warn!(dir = %data_dir.display(), "finishing a restore that was interrupted");
+    super::durable::rename(&staging, data_dir)?;
+    let _ = std::fs::remove_file(data_dir.join(COMPLETE));
+    super::durable::sync_dir(data_dir)
+}
+
+/// Restores `from` into a new store at `dir` and reads it back.
+fn build(from: &Path, dir: &Path, cache: u64) -> Result<u64, BackupError> {
+    let store = Store::open(dir, cache)?;
     let mut batches: std::collections::BTreeMap<Vec<u8>, sled::Batch> = Default::default();
     let mut pending = 0usize;
     let apply = |batches: &mut std::collections::BTreeMap<Vec<u8>, sled::Batch>| {
@@ -218,7 +273,7 @@ pub fn restore(
     let n = scan(from, |(kind, name, k, v)| {
         if kind == 2 {
             let rel = PathBuf::from(String::from_utf8_lossy(&name).to_string());
-            super::archive::restore_file(data_dir, &rel, &v)?;
+            super::archive::restore_file(dir, &rel, &v)?;
             return Ok(());
         }
         batches.entry(name).or_default().insert(k, v);
@@ -231,6 +286,108 @@ pub fn restore(
     })?;
     apply(&mut batches)?;
     store.flush()?;
+    check_readable(&store).map_err(|e| BackupError::NotABackup {
+        path: from.to_path_buf(),
+        detail: format!("a record does not read back: {e}"),
+    })?;
     store.record_backup(&std::fs::canonicalize(from).unwrap_or_else(|_| from.to_path_buf()));
-    Ok((n, aside))
+    Ok(n)
+}
+
+/// Every event and order of a restored store decodes.
+fn check_readable(store: &Store) -> Result<(), StoreError> {
+    store.visit_events(1, u64::MAX, |_| Ok(true))?;
+    for o in store.all_orders() {
+        o?;
+    }
+    store.open_orders()?;
+    store.outbox_entries()?;
+    store.staff_records()?;
+    store.jobs()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backup file with one key/value record of tree `tree`.
+    fn crafted(path: &Path, tree: &[u8], key: &[u8], val: &[u8]) {
+        let mut rec = vec![1u8];
+        for part in [tree, key, val] {
+            rec.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            rec.extend_from_slice(part);
+        }
+        let mut sum = Fnv::new();
+        sum.feed(&rec);
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&rec);
+        bytes.push(0);
+        bytes.extend_from_slice(&1u64.to_be_bytes());
+        bytes.extend_from_slice(&sum.0.to_be_bytes());
+        std::fs::write(path, bytes).expect("write the crafted backup");
+    }
+
+    fn live_store(data: &Path) {
+        let s = Store::open(data, 1 << 20).expect("open");
+        s.meta.insert("mark", b"live".as_slice()).expect("insert");
+        s.flush().expect("flush");
+    }
+
+    fn mark(data: &Path) -> Option<Vec<u8>> {
+        let s = Store::open(data, 1 << 20).expect("open");
+        let v = s.meta.get("mark").expect("get").map(|v| v.to_vec());
+        v
+    }
+
+    #[test]
+    fn a_backup_with_a_record_that_does_not_read_leaves_the_live_store_as_it_was() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        live_store(&data);
+        let bad = dir.path().join("bad.bak");
+        crafted(&bad, b"log", &1u64.to_be_bytes(), b"{not an event");
+        let err = restore(&bad, &data, 1 << 20).expect_err("refused");
+        assert!(matches!(err, BackupError::NotABackup { .. }), "{err}");
+        assert_eq!(mark(&data).as_deref(), Some(b"live".as_slice()));
+        assert!(
+            !staging_dir(&data).exists(),
+            "the staging folder is cleaned up"
+        );
+        let siblings = std::fs::read_dir(dir.path()).expect("ls").count();
+        assert_eq!(siblings, 2, "nothing moved aside: only data and the backup");
+    }
+
+    #[test]
+    fn a_restore_cut_off_between_its_two_moves_is_finished_at_the_next_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        let good = dir.path().join("good.bak");
+        crafted(&good, b"meta", b"mark", b"restored");
+        live_store(&data);
+        // What a restore leaves when the power goes after the live store
+        // moved aside and before the restored one moved in.
+        let staging = staging_dir(&data);
+        build(&good, &staging, 1 << 20).expect("build");
+        super::super::durable::write_atomic(&staging.join(COMPLETE), b"complete\n")
+            .expect("marker");
+        std::fs::rename(&data, dir.path().join("data.before-restore-x")).expect("aside");
+        assert_eq!(mark(&data).as_deref(), Some(b"restored".as_slice()));
+        assert!(!staging.exists());
+        assert!(!data.join(COMPLETE).exists());
+    }
+
+    #[test]
+    fn a_whole_restore_moves_the_live_store_aside_and_the_backup_in() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        let good = dir.path().join("good.bak");
+        crafted(&good, b"meta", b"mark", b"restored");
+        live_store(&data);
+        let (n, aside) = restore(&good, &data, 1 << 20).expect("restore");
+        assert_eq!(n, 1);
+        assert_eq!(mark(&data).as_deref(), Some(b"restored".as_slice()));
+        let aside = aside.expect("moved aside");
+        assert_eq!(mark(&aside).as_deref(), Some(b"live".as_slice()));
+    }
 }

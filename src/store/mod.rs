@@ -91,6 +91,8 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store with a cache of `cache_bytes`.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Store> {
+        // A restore cut off between its two moves is finished first.
+        backup::finish_interrupted(path)?;
         std::fs::create_dir_all(path).map_err(|e| StoreError::Unusable {
             path: path.to_path_buf(),
             detail: e.to_string(),

@@ -42,6 +42,8 @@ pub struct ConsoleProc {
     pub peak_rss_kib: u64,
     /// Each run's VmHWM, KiB, in start order.
     pub run_peaks: Vec<u64>,
+    /// More environment for `serve` (the power-cut demonstration's).
+    pub env: Vec<(String, String)>,
 }
 
 impl ConsoleProc {
@@ -85,6 +87,11 @@ fn free_port() -> u16 {
 impl ConsoleProc {
     /// Writes the config and adds the cashier (on the stopped store).
     pub fn new(dir: &Path, wiring: &Wiring, token: &str) -> ConsoleProc {
+        ConsoleProc::with_data_dir(dir, &dir.join("data"), wiring, token)
+    }
+
+    /// The same with the store at `data` (the power-cut test's disk).
+    pub fn with_data_dir(dir: &Path, data: &Path, wiring: &Wiring, token: &str) -> ConsoleProc {
         let api = format!("127.0.0.1:{}", free_port());
         let mut text = format!(
             r#"[store]
@@ -108,7 +115,7 @@ listen = "{api}"
 dir = "{logs}"
 level = "info"
 "#,
-            data = dir.join("data").display(),
+            data = data.display(),
             url = wiring.feed_url,
             logs = dir.join("logs").display(),
         );
@@ -122,7 +129,7 @@ level = "info"
         let config = dir.join("config.toml");
         std::fs::write(&config, text).expect("write the console's config");
         let (baseline, history_open) = match std::env::var_os("PASSLINE_SOAK_HISTORY") {
-            Some(h) => super::limits::seed_history(Path::new(&h), &dir.join("data")),
+            Some(h) => super::limits::seed_history(Path::new(&h), data),
             None => Default::default(),
         };
         let limits = (std::env::var("PASSLINE_SOAK_LIMIT").as_deref() == Ok("1")).then(|| {
@@ -142,6 +149,7 @@ level = "info"
             startups: Vec::new(),
             peak_rss_kib: 0,
             run_peaks: Vec::new(),
+            env: Vec::new(),
         };
         for (id, name, role, pin) in [
             (CASHIER, "王芳", "cashier", CASHIER_PIN),
@@ -190,6 +198,7 @@ level = "info"
             .arg("serve")
             .env_remove("PASSLINE_TOKEN")
             .env(passline::store::fault::ENV, self.disk_fault_file())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(self.output_file())
             .stderr(self.output_file())
@@ -231,6 +240,34 @@ level = "info"
             let _ = c.start_kill();
             let _ = c.wait().await;
         }
+    }
+
+    /// A power cut: the console is frozen (SIGSTOP) so it can do nothing
+    /// more, `cut` drops what its disk had not made durable, then SIGKILL.
+    #[allow(dead_code)] // the power-cut run's (tests/powercut.rs), not the soak's
+    pub async fn power_cut(&mut self, cut: impl FnOnce()) {
+        self.note_rss();
+        let Some(mut c) = self.child.take() else {
+            cut();
+            return;
+        };
+        if let Some(pid) = c.id() {
+            // SAFETY: `pid` is our own child, still running (not yet waited).
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGSTOP);
+            }
+        }
+        cut();
+        let _ = c.start_kill();
+        let _ = c.wait().await;
+    }
+
+    /// Whether the console process has exited by itself (its status).
+    #[allow(dead_code)] // the power-cut run's
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// SIGTERM and wait for the clean stop; the exit code.

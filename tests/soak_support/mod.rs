@@ -9,6 +9,7 @@ pub mod limits;
 pub mod platform;
 pub mod prints;
 pub mod proxy;
+pub mod rig;
 
 use std::time::Duration;
 
@@ -50,4 +51,40 @@ impl Settings {
     pub fn busy(&self) -> Duration {
         Duration::from_secs(self.secs)
     }
+}
+
+/// Waits until the console has applied every event the platform sent, the
+/// platform has every report, and every printer's queue is empty: twice in
+/// a row, a second and a half apart (a late success brought forward by a
+/// settlement comes within a second).
+pub async fn catch_up(
+    console: &console::ConsoleProc,
+    platform: &platform::Platform,
+    within: Duration,
+) -> bool {
+    let until = tokio::time::Instant::now() + within;
+    let mut good = 0;
+    while tokio::time::Instant::now() < until {
+        let feed = console.ctl(&["--json", "feed"]).await;
+        let printers = console.ctl(&["--json", "printers"]).await;
+        let feed: serde_json::Value = serde_json::from_str(&feed.stdout).unwrap_or_default();
+        let printers: serde_json::Value =
+            serde_json::from_str(&printers.stdout).unwrap_or_default();
+        let last = platform.truth().last_seq;
+        let done = feed["link"]["state"] == "online"
+            && feed["cursor"].as_u64() == Some(last)
+            && feed["unsent_reports"].as_u64() == Some(0)
+            && printers.as_array().is_some_and(|ps| {
+                !ps.is_empty()
+                    && ps
+                        .iter()
+                        .all(|p| p["queued"].as_u64() == Some(0) && p["state"] == "online")
+            });
+        good = if done { good + 1 } else { 0 };
+        if good >= 2 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    false
 }
