@@ -336,8 +336,7 @@ mod tests {
 
     fn mark(data: &Path) -> Option<Vec<u8>> {
         let s = Store::open(data, 1 << 20).expect("open");
-        let v = s.meta.get("mark").expect("get").map(|v| v.to_vec());
-        v
+        s.meta.get("mark").expect("get").map(|v| v.to_vec())
     }
 
     #[test]
