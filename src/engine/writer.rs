@@ -4,7 +4,7 @@ use super::clock::business_date;
 use super::{pins, Board, Committed, EngineConfig, EngineError, EngineStats, Op, Request};
 use crate::domain::report::{reports_for, Report};
 use crate::domain::shift::{self, shift_key, DrawerCount, ShiftRecord};
-use crate::domain::staff::{pin_is_well_formed, PIN_LOCK_AFTER, PIN_LOCK_SECONDS};
+use crate::domain::staff::{locked_for, pin_is_well_formed, wrong_pin};
 use crate::domain::{
     Actor, Approval, Command, Event, EventBody, Fen, OrderId, OrderState, PlatformOutcome, Refusal,
     Staff, StaffId,
@@ -742,16 +742,11 @@ impl Writer {
             Some(p) => self.check_pin(staff_id, p)?,
             None => self.active_staff(staff_id)?,
         };
-        need_role(&staff, staff.role.may_take_money(), "cashier or a manager")?;
+        shift::may_run_shift(&staff)?;
         if let Some(open) = self.open_shift_record()? {
             return Err(Refusal::ShiftOpen { shift: open.number }.into());
         }
-        if float.is_negative() {
-            return Err(Refusal::InvalidAmount {
-                amount: float.to_string(),
-            }
-            .into());
-        }
+        shift::check_float(float)?;
         let number = self
             .get(META, b"shift_seq")?
             .map(|v| be_u64(&v))
@@ -804,58 +799,32 @@ impl Writer {
         now: DateTime<FixedOffset>,
     ) -> Result<(), EngineError> {
         let staff = self.active_staff(staff_id)?;
-        need_role(&staff, staff.role.may_take_money(), "cashier or a manager")?;
+        shift::may_run_shift(&staff)?;
         let approver = self.check_pin(&approval.staff_id, &approval.pin)?;
-        need_role(
-            &approver,
-            approver.role.may_approve(),
-            "manager to close the shift",
-        )?;
+        shift::may_approve_close(&approver)?;
         let Some(mut rec) = self.open_shift_record()? else {
             return Err(Refusal::NoShiftOpen.into());
         };
-        let issues = shift::open_issues(self.orders.values().filter(|o| o.is_open()));
-        let pressing: Vec<&shift::OpenIssue> = issues
-            .iter()
-            .filter(|i| i.kind.needs_confirmation())
-            .collect();
-        if !pressing.is_empty() && !confirm_open_issues {
-            return Err(Refusal::OpenIssues {
-                count: pressing.len(),
-                orders: pressing
-                    .iter()
-                    .map(|i| format!("{} {} {}", i.pickup_no, i.order_id, i.kind.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }
-            .into());
-        }
-        // Only settlements and refunds move cash: decode just those.
-        let window = self.log_after(rec.opened_event, |raw| {
-            mentions(raw, br#""type":"settled""#) || mentions(raw, br#""type":"refunded""#)
-        })?;
-        let expected = shift::expected_cash(rec.float, window.iter());
-        let counted = count.total();
-        let closed_event = self.next_event + w.events.len() as u64;
-        self.add_events(
-            w,
-            Actor::Staff {
-                id: staff.id.clone(),
-            },
-            vec![EventBody::ShiftClosed {
-                shift: rec.number,
-                by: staff.id,
-                approver: approver.id,
-                float: rec.float,
-                count,
-                expected,
-                counted,
-                over_short: counted - expected,
-                confirmed: confirm_open_issues && !pressing.is_empty(),
-                open_issues: issues,
-            }],
-            now,
+        // Decode only what may move cash: the rest of a day's log is
+        // thousands of events (docs/performance.md, "Reports").
+        let window = self.log_of_kinds_after(rec.opened_event, &EventBody::CASH_KINDS)?;
+        let closed = shift::close(
+            &rec,
+            &staff.id,
+            &approver.id,
+            self.orders.values().filter(|o| o.is_open()),
+            window.iter(),
+            count,
+            confirm_open_issues,
         )?;
+        let (expected, counted) = match &closed {
+            EventBody::ShiftClosed {
+                expected, counted, ..
+            } => (*expected, *counted),
+            _ => (Fen::ZERO, Fen::ZERO),
+        };
+        let closed_event = self.next_event + w.events.len() as u64;
+        self.add_events(w, Actor::Staff { id: staff.id }, vec![closed], now)?;
         rec.closed_at = Some(now);
         rec.closed_event = Some(closed_event);
         w.put(META, shift_key(rec.number), encode(&rec));
@@ -864,13 +833,15 @@ impl Writer {
         Ok(())
     }
 
-    /// The events after `after` whose stored JSON passes `keep`, as the
-    /// current batch sees the log (a cheap byte test spares decoding the rest).
-    fn log_after(
-        &self,
-        after: u64,
-        keep: impl Fn(&[u8]) -> bool,
-    ) -> Result<Vec<Event>, EngineError> {
+    /// The events after `after` of these kinds (their stored `type` tag),
+    /// as the current batch sees the log. A cheap byte test spares decoding
+    /// the rest; a false match (the tag inside a note) only costs a decode.
+    fn log_of_kinds_after(&self, after: u64, kinds: &[&str]) -> Result<Vec<Event>, EngineError> {
+        let tags: Vec<String> = kinds.iter().map(|k| format!(r#""type":"{k}""#)).collect();
+        let keep = |raw: &[u8]| {
+            tags.iter()
+                .any(|t| raw.windows(t.len()).any(|w| w == t.as_bytes()))
+        };
         let mut out = std::collections::BTreeMap::new();
         for kv in self.store.log.range((after + 1).to_be_bytes()..) {
             let (k, v) = kv?;
@@ -1263,14 +1234,12 @@ impl Writer {
             .into());
         }
         let now = self.now();
-        if let Some(until) = rec.locked_until {
-            if until > now {
-                return Err(Refusal::LockedOut {
-                    staff_id: id.0.clone(),
-                    seconds: (until - now).num_seconds().max(1),
-                }
-                .into());
+        if let Some(seconds) = locked_for(rec.locked_until, now) {
+            return Err(Refusal::LockedOut {
+                staff_id: id.0.clone(),
+                seconds,
             }
+            .into());
         }
         if pins::verify_pin(pin, &rec.pin_hash) {
             if rec.failures > 0 || rec.locked_until.is_some() {
@@ -1282,12 +1251,10 @@ impl Writer {
             }
             return Ok(rec.staff);
         }
-        rec.failures += 1;
-        let failures = rec.failures;
-        let locked = failures >= PIN_LOCK_AFTER;
-        if locked {
-            rec.locked_until = Some(now + chrono::Duration::seconds(PIN_LOCK_SECONDS));
-            rec.failures = 0;
+        let wrong = wrong_pin(id, rec.failures, now);
+        rec.failures = wrong.failures_kept;
+        if wrong.locked_until.is_some() {
+            rec.locked_until = wrong.locked_until;
         }
         let mut w = Writes::default();
         w.put(STAFF, id.0.clone().into_bytes(), encode(&rec));
@@ -1296,32 +1263,16 @@ impl Writer {
             Actor::Staff { id: id.clone() },
             vec![EventBody::PinRejected {
                 staff_id: id.clone(),
-                failures,
+                failures: wrong.failures,
                 locked_until: rec.locked_until,
             }],
             now,
         )?;
         self.side_events.extend(w.events.clone());
         self.stage(w);
-        tracing::warn!(staff = %id, failures, "wrong PIN");
-        Err(if locked {
-            Refusal::LockedOut {
-                staff_id: id.0.clone(),
-                seconds: PIN_LOCK_SECONDS,
-            }
-        } else {
-            Refusal::WrongPin {
-                staff_id: id.0.clone(),
-                failures,
-            }
-        }
-        .into())
+        tracing::warn!(staff = %id, failures = wrong.failures, "wrong PIN");
+        Err(wrong.refusal.into())
     }
-}
-
-/// Whether the bytes contain `pat` (false positives only cost a decode).
-fn mentions(raw: &[u8], pat: &[u8]) -> bool {
-    raw.windows(pat.len()).any(|w| w == pat)
 }
 
 fn pin_of(cmd: &Command) -> Option<&str> {

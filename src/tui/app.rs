@@ -9,6 +9,8 @@ use super::source::Source;
 use super::text::{self, Words};
 use super::theme::Theme;
 use crate::config::{Language, UiSection};
+use crate::domain::staff::PIN_LOCK_AFTER;
+use crate::domain::tender::quote_typed;
 use crate::domain::{
     Approval, Command, Event, EventBody, Fen, Kitchen, Method, OrderId, OrderState, PaymentSummary,
     Refusal, Role, Staff, StaffId, TenderInput,
@@ -1181,19 +1183,8 @@ impl App {
         } else {
             Some(Fen::parse_yuan(&d.input).ok()?)
         };
-        if d.method == Method::Cash {
-            let rounded = self.source.cash_rounding().apply(left);
-            let tendered = typed.unwrap_or(rounded);
-            let amount = if tendered >= rounded {
-                rounded
-            } else {
-                tendered
-            };
-            Some((amount, tendered, tendered - amount))
-        } else {
-            let amount = typed.unwrap_or(left);
-            Some((amount, amount, Fen::ZERO))
-        }
+        let q = quote_typed(left, d.method, typed, self.source.cash_rounding());
+        Some((q.amount, q.tendered, q.change))
     }
 
     /// What is still due in the dialog after the tenders already added.
@@ -1999,10 +1990,10 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
     }
     match r {
         Refusal::WrongPin { staff_id, failures } => {
-            format!("{staff_id} 密码错误(第 {failures} 次, 共 5 次)")
+            format!("{staff_id} 密码错误(第 {failures} 次, 共 {PIN_LOCK_AFTER} 次)")
         }
         Refusal::LockedOut { staff_id, seconds } => {
-            format!("{staff_id} 密码错误 5 次已锁定: 请等 {seconds} 秒")
+            format!("{staff_id} 密码错误 {PIN_LOCK_AFTER} 次已锁定: 请等 {seconds} 秒")
         }
         Refusal::UnknownStaff { staff_id } => format!("没有工号 {staff_id}: 请核对"),
         Refusal::StaffDisabled { staff_id } => format!("{staff_id} 已停用: 请找经理"),
