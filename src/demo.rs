@@ -141,7 +141,7 @@ async fn demo(opts: DemoOptions, dir: PathBuf) -> anyhow::Result<()> {
     let tz = cfg.tz();
     let ui = UiOptions::from_config(&cfg.ui, &cfg.store.name, Arc::new(SystemClock { tz }))
         .with_printers(&cfg, &console.profiles);
-    let counter = crate::tui::counter::CounterSetup {
+    let counter = crate::tui::app::counter::CounterSetup {
         menu: Arc::new(crate::counter::Menu::demo()),
         store_id: cfg.store.id.clone(),
         device_id: cfg.feed.device_id.clone(),

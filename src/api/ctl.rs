@@ -8,6 +8,7 @@ use super::client::ApiClient;
 use super::message::{ClientMsg, CommandResult, ScreenRole, ServerMsg};
 use super::ApiError;
 use crate::config::Config;
+use crate::domain::tender::{all_due, quote};
 use crate::domain::{Approval, Command, Fen, Method, OrderId, OrderState, StaffId, TenderInput};
 use crate::feed::status::LinkState;
 use crate::print::status::PrinterState;
@@ -377,11 +378,13 @@ async fn one(c: &mut ApiClient, args: &CtlArgs) -> Result<End, End> {
             };
             let o = get_order(c, id).await?;
             let left = o.remaining();
-            let amount = if method == Method::Cash {
-                c.store.cash_rounding.apply(left)
-            } else {
-                left
-            };
+            let rounding = c.store.cash_rounding;
+            let amount = all_due(left, method, rounding);
+            // A tender the rules would refuse goes to the engine all the
+            // same: its refusal is the one `ctl` prints.
+            let change = quote(left, method, amount, tendered, rounding)
+                .map(|q| q.change)
+                .unwrap_or(Fen::ZERO);
             let pin = secret("PASSLINE_PIN", &format!("PIN for {staff}: "))?;
             let cmd = Command::Settle {
                 order_id: o.order.id.clone(),
@@ -394,7 +397,6 @@ async fn one(c: &mut ApiClient, args: &CtlArgs) -> Result<End, End> {
                     reference: reference.clone(),
                 }],
             };
-            let change = tendered.map(|t| Fen(t.0 - amount.0)).unwrap_or(Fen::ZERO);
             send(
                 c,
                 json,

@@ -224,9 +224,15 @@ pub enum Refusal {
     UnknownStaff { staff_id: String },
     #[error("staff {staff_id} is disabled: ask a manager")]
     StaffDisabled { staff_id: String },
-    #[error("wrong PIN for {staff_id} ({failures} of 5 tries)")]
+    #[error(
+        "wrong PIN for {staff_id} ({failures} of {} tries)",
+        super::staff::PIN_LOCK_AFTER
+    )]
     WrongPin { staff_id: String, failures: u32 },
-    #[error("{staff_id} is locked out after 5 wrong PINs: wait {seconds} s")]
+    #[error(
+        "{staff_id} is locked out after {} wrong PINs: wait {seconds} s",
+        super::staff::PIN_LOCK_AFTER
+    )]
     LockedOut { staff_id: String, seconds: i64 },
     #[error("a PIN is 4 to 8 digits")]
     BadPin,

@@ -248,6 +248,18 @@ impl EventBody {
         }
     }
 
+    /// Whether this event moves money in or out of the drawer: a
+    /// settlement (any tender; cash ones count) or a refund. The shift's
+    /// expected cash is folded from exactly these.
+    pub fn moves_cash(&self) -> bool {
+        matches!(self, EventBody::Settled { .. } | EventBody::Refunded { .. })
+    }
+
+    /// The names ([`EventBody::name`], also the stored `type` tag) of the
+    /// events [`EventBody::moves_cash`] may be true for: a reader of the log
+    /// may skip decoding any other kind.
+    pub const CASH_KINDS: [&'static str; 2] = ["settled", "refunded"];
+
     /// A short name for logs and the log screen.
     pub fn name(&self) -> &'static str {
         use EventBody::*;
@@ -278,5 +290,37 @@ impl EventBody {
             ShiftOpened { .. } => "shift_opened",
             ShiftClosed { .. } => "shift_closed",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cash_kinds_are_the_stored_tags_of_the_events_that_move_cash() {
+        let settled = EventBody::Settled {
+            order_id: OrderId("WX-1".into()),
+            staff_id: StaffId("01".into()),
+            tenders: Vec::new(),
+            rounding: Fen::ZERO,
+        };
+        let refunded = EventBody::Refunded {
+            order_id: OrderId("WX-1".into()),
+            amount: Fen(100),
+            method: Method::Cash,
+            reason: "cold".into(),
+            approver: StaffId("90".into()),
+        };
+        for body in [settled, refunded] {
+            assert!(body.moves_cash());
+            assert!(EventBody::CASH_KINDS.contains(&body.name()));
+            let json = serde_json::to_string(&body).expect("an event serializes");
+            assert!(json.contains(&format!(r#""type":"{}""#, body.name())));
+        }
+        assert!(!EventBody::Recalled {
+            order_id: OrderId("WX-1".into())
+        }
+        .moves_cash());
     }
 }

@@ -9,7 +9,7 @@ use super::order::{Order, OrderId};
 use super::platform::{PaymentUpdate, PlatformEvent, TradeState};
 use super::staff::{Role, Staff};
 use super::state::{Kitchen, OrderState};
-use super::tender::{CashRounding, Method, Tender, TenderInput};
+use super::tender::{quote, CashRounding, Method, Tender, TenderInput};
 use serde::{Deserialize, Serialize};
 
 /// When an order goes to the kitchen.
@@ -402,63 +402,16 @@ impl Rules {
         let mut out = Vec::new();
         let mut rounding = Fen::ZERO;
         for t in inputs {
-            if !t.amount.is_positive() {
-                return Err(Refusal::InvalidAmount {
-                    amount: t.amount.to_string(),
-                });
-            }
-            if left == Fen::ZERO {
-                return Err(Refusal::OverTender {
-                    method: t.method.as_str().into(),
-                    amount: t.amount.to_string(),
-                    due: left.to_string(),
-                });
-            }
-            let mut applied_due = t.amount;
-            if t.method == Method::Cash {
-                let rounded = self.cash_rounding.apply(left);
-                if t.amount > left && t.amount != rounded {
-                    return Err(Refusal::OverTender {
-                        method: t.method.as_str().into(),
-                        amount: t.amount.to_string(),
-                        due: rounded.to_string(),
-                    });
-                }
-                if t.amount == rounded && rounded != left {
-                    rounding += rounded - left;
-                    applied_due = left;
-                }
-                let tendered = t.tendered.unwrap_or(t.amount);
-                if tendered < t.amount {
-                    return Err(Refusal::InsufficientCash {
-                        tendered: tendered.to_string(),
-                        amount: t.amount.to_string(),
-                    });
-                }
-                out.push(Tender {
-                    method: t.method,
-                    amount: t.amount,
-                    tendered,
-                    change: tendered - t.amount,
-                    reference: t.reference.clone(),
-                });
-            } else {
-                if t.amount > left {
-                    return Err(Refusal::OverTender {
-                        method: t.method.as_str().into(),
-                        amount: t.amount.to_string(),
-                        due: left.to_string(),
-                    });
-                }
-                out.push(Tender {
-                    method: t.method,
-                    amount: t.amount,
-                    tendered: t.amount,
-                    change: Fen::ZERO,
-                    reference: t.reference.clone(),
-                });
-            }
-            left -= applied_due;
+            let q = quote(left, t.method, t.amount, t.tendered, self.cash_rounding)?;
+            rounding += q.rounding;
+            left -= q.covers();
+            out.push(Tender {
+                method: q.method,
+                amount: q.amount,
+                tendered: q.tendered,
+                change: q.change,
+                reference: t.reference.clone(),
+            });
         }
         Ok((out, rounding))
     }

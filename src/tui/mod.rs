@@ -2,10 +2,9 @@
 //!
 //! # Layout
 //!
-//! - `app`: the state (`App`), messages and `update`; commands go to the
-//!   engine as `Effect`s. No sled, no sockets: only an `EngineHandle`.
-//! - `counter`: order entry at the till and pay codes charged through the
-//!   platform (an `impl App` of its own, with its words).
+//! - `app`: the state (`App`), messages and `update`, one file per screen
+//!   (mirroring `view`); commands go to the engine as `Effect`s. No sled,
+//!   no sockets: only an `EngineHandle`.
 //! - `keys`: a key to a `Message`, by screen and dialog.
 //! - `view`: drawing, `impl Widget for &App`, one function per panel.
 //! - `alerts`: what needs a person now (failed or double payments, printers,
@@ -21,7 +20,6 @@
 
 pub mod alerts;
 pub mod app;
-pub mod counter;
 pub mod keys;
 pub mod source;
 pub mod term;
@@ -60,10 +58,10 @@ pub fn printers_unknown(cfg: &Config) -> SpoolStatus {
 
 /// The counter's menu from `[store] menu` (or beside the config). A missing
 /// or bad menu leaves the counter off (logged) rather than the kitchen down.
-pub fn counter_setup(cfg: &Config) -> Option<counter::CounterSetup> {
+pub fn counter_setup(cfg: &Config) -> Option<app::counter::CounterSetup> {
     let path = cfg.menu_path(None);
     match crate::counter::Menu::load(&path, &cfg.claimed_stations()) {
-        Ok(menu) => Some(counter::CounterSetup {
+        Ok(menu) => Some(app::counter::CounterSetup {
             menu: Arc::new(menu),
             store_id: cfg.store.id.clone(),
             device_id: cfg.feed.device_id.clone(),

@@ -67,7 +67,7 @@ pub async fn run_app_with(
     ui: UiOptions,
     signed_in: Option<Staff>,
     banner: Option<String>,
-    counter: Option<super::counter::CounterSetup>,
+    counter: Option<super::app::counter::CounterSetup>,
 ) -> io::Result<()> {
     let mut term_sig = signal(SignalKind::terminate())?;
     let mut hup_sig = signal(SignalKind::hangup())?;

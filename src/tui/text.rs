@@ -2,7 +2,10 @@
 //! One struct of `&'static str` per language, so a missing word is a compile error.
 
 use crate::config::Language;
+use crate::domain::staff::PIN_LOCK_AFTER;
+use crate::domain::Refusal;
 use crate::domain::{Channel, Dining, Method, PaymentSummary, Role};
+use crate::engine::EngineError;
 
 pub struct Words {
     pub chinese: bool,
@@ -628,5 +631,65 @@ impl Words {
             "shift_closed" => "交班",
             other => other,
         }
+    }
+}
+
+/// An engine error in the staff's language.
+pub fn error_text(w: &Words, e: &EngineError) -> String {
+    match e {
+        EngineError::Refused(r) => refusal_text(w, r),
+        EngineError::Stopped if w.chinese => "系统已停止:请重启收银机".into(),
+        other if w.chinese => format!("系统错误: {other}"),
+        other => other.to_string(),
+    }
+}
+
+/// A refusal in the staff's language (the engine's words are English).
+pub fn refusal_text(w: &Words, r: &Refusal) -> String {
+    if !w.chinese {
+        return r.to_string();
+    }
+    match r {
+        Refusal::WrongPin { staff_id, failures } => {
+            format!("{staff_id} 密码错误(第 {failures} 次, 共 {PIN_LOCK_AFTER} 次)")
+        }
+        Refusal::LockedOut { staff_id, seconds } => {
+            format!("{staff_id} 密码错误 {PIN_LOCK_AFTER} 次已锁定: 请等 {seconds} 秒")
+        }
+        Refusal::UnknownStaff { staff_id } => format!("没有工号 {staff_id}: 请核对"),
+        Refusal::StaffDisabled { staff_id } => format!("{staff_id} 已停用: 请找经理"),
+        Refusal::BadPin => "密码是 4 到 8 位数字".into(),
+        Refusal::AlreadyPaid => "订单已付清: 无需收款".into(),
+        Refusal::ApprovalNeeded => "需要经理密码批准".into(),
+        Refusal::NotOnRail => "这张单不在厨房队列上".into(),
+        Refusal::NothingToRecall => "没有可召回的单".into(),
+        Refusal::ReasonNeeded => "请填写原因".into(),
+        Refusal::OverTender { amount, due, .. } => {
+            format!("金额 {amount} 超过还差的 {due}: 请改小")
+        }
+        Refusal::InsufficientCash { tendered, amount } => {
+            format!("收到 {tendered} 不够 {amount}: 请再收现金")
+        }
+        Refusal::RefundFirst { collected } => format!("订单已收 {collected}: 请先退款再作废"),
+        Refusal::Forbidden { who, .. } => format!("{who} 无权操作: 请找经理"),
+        Refusal::NoShiftOpen => "没有开班: 请先开班(备用金)".into(),
+        Refusal::ShiftOpen { shift } => format!("第 {shift} 班还没交班: 请先点钱箱交班"),
+        Refusal::OpenIssues { count, orders } => {
+            format!("{count} 单还需要处理 ({orders}): 请先处理, 或确认带未结订单交班")
+        }
+        Refusal::EmptyOrder => "还没有点菜: 请至少加一道菜".into(),
+        Refusal::BadLine { line, problem } => {
+            format!("第 {line} 行有误({problem}): 请改正后再下单")
+        }
+        Refusal::BadPayCode { masked } => {
+            format!("付款码 {masked} 无效(应为 18 位微信或支付宝付款码): 请顾客刷新后重扫")
+        }
+        Refusal::PayCodeRepeated { masked } => {
+            format!("付款码 {masked} 已扫过这张单: 请顾客刷新付款码")
+        }
+        Refusal::CollectInProgress { masked } => {
+            format!("付款码 {masked} 还在确认中: 请等结果(或重新查询)再扫")
+        }
+        other => other.to_string(),
     }
 }

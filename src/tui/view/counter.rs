@@ -2,12 +2,12 @@
 //! screen, the scan lines of the settle dialog, and the unsent-report count.
 
 use super::super::app::{App, SettleDialog};
-use super::super::counter::words;
 use super::super::width::{fit, pad, pad_left};
 use crate::counter::entry::EntryField;
 use crate::counter::OrderEntry;
 use crate::domain::{Dining, Method, TradeState};
 use crate::feed::status::LinkState;
+use crate::tui::app::counter::words;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};

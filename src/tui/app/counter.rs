@@ -1,6 +1,6 @@
 //! The cashier's counter: keying in an order from the menu, and charging a
 //! scanned pay code through the platform from the settle dialog. Kept apart
-//! from `app.rs` (an `impl App` of its own) so the cashier screen's other
+//! from the other screens (an `impl App` of its own) so the cashier screen's other
 //! work stays readable; its words are here too, in both languages.
 //!
 //! Keys in order entry: letters/digits type a sku or pinyin initials, Enter
@@ -10,7 +10,7 @@
 //! Backspace with nothing typed removes the last line; Enter with nothing
 //! typed confirms. In a pay-first store the settle dialog opens at once.
 
-use super::app::{App, Dialog, Effect, Message, Note, Pending, SettleDialog, SettleStage};
+use super::{App, Dialog, Effect, Message, Note, Pending, SettleDialog, SettleStage};
 use crate::counter::entry::EntryField;
 use crate::counter::{Menu, OrderEntry};
 use crate::domain::paycode::{channel_of, mask};
