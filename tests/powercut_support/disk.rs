@@ -453,6 +453,7 @@ impl State {
     fn setattr(
         &mut self,
         ino: INodeNo,
+        fh: Option<FileHandle>,
         mode: Option<u32>,
         uid: Option<u32>,
         gid: Option<u32>,
@@ -462,6 +463,10 @@ impl State {
         ctime: Option<SystemTime>,
     ) -> Res<FileAttr> {
         self.mutation()?;
+        // ftruncate/fchmod name their handle: one from before a cut is dead.
+        if let Some(fh) = fh {
+            self.handle(fh, ino)?;
+        }
         let ino = ino.0;
         if let Some(size) = size {
             self.file_mut(ino)?.set_len(size);
@@ -765,9 +770,15 @@ impl Filesystem for DiskFs {
         entry(reply, self.state().lookup(parent, name));
     }
 
-    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+    fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
         let mut s = self.state();
-        let result = s.alive().and_then(|()| s.attr(ino.0));
+        let result = s.alive().and_then(|()| {
+            // fstat on a handle from before a cut fails like every other use of it.
+            if let Some(fh) = fh {
+                s.handle(fh, ino)?;
+            }
+            s.attr(ino.0)
+        });
         attr(reply, result);
     }
 
@@ -782,7 +793,7 @@ impl Filesystem for DiskFs {
         atime: Option<TimeOrNow>,
         mtime: Option<TimeOrNow>,
         ctime: Option<SystemTime>,
-        _fh: Option<FileHandle>,
+        fh: Option<FileHandle>,
         _crtime: Option<SystemTime>,
         _chgtime: Option<SystemTime>,
         _bkuptime: Option<SystemTime>,
@@ -791,7 +802,7 @@ impl Filesystem for DiskFs {
     ) {
         let result = self
             .state()
-            .setattr(ino, mode, uid, gid, size, atime, mtime, ctime);
+            .setattr(ino, fh, mode, uid, gid, size, atime, mtime, ctime);
         attr(reply, result);
     }
 
