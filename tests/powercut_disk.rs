@@ -179,28 +179,6 @@ fn a_synced_rename_is_kept() {
 }
 
 #[test]
-fn a_rename_between_folders_needs_both_folders_synced() {
-    let m = mounted();
-    let (a, b) = (m.path("a"), m.path("b"));
-    fs::create_dir(&a).expect("mkdir a");
-    fs::create_dir(&b).expect("mkdir b");
-    sync_dir(m.disk.mountpoint());
-    write_durable(&a.join("f"), b"travels");
-    fs::rename(a.join("f"), b.join("f")).expect("rename across folders");
-    sync_dir(&b);
-    m.power_cycle();
-    // Only the target folder was synced: the file is under both names now,
-    // the same inode (a real disk could do the same without a journal).
-    assert_eq!(read(&a.join("f")), b"travels");
-    assert_eq!(read(&b.join("f")), b"travels");
-    fs::remove_file(a.join("f")).expect("unlink the old name");
-    sync_dir(&a);
-    m.power_cycle();
-    assert!(!a.join("f").exists());
-    assert_eq!(read(&b.join("f")), b"travels");
-}
-
-#[test]
 fn temp_fsync_rename_fsync_dir_replaces_a_file_atomically() {
     let m = mounted();
     let target = m.path("hint");
@@ -470,14 +448,14 @@ fn flock_works_on_the_mount_and_statfs_reports_free_space() {
 }
 
 #[test]
-fn an_unlinked_open_file_stays_readable_and_inode_numbers_are_stable() {
+fn an_unlinked_open_file_stays_readable_and_a_cut_renumbers_inodes_like_a_reboot() {
     use std::os::unix::fs::MetadataExt;
     let m = mounted();
     let p = m.path("stable");
     write_durable(&p, b"stable");
     let ino = fs::metadata(&p).expect("stat").ino();
     m.power_cycle();
-    assert_eq!(fs::metadata(&p).expect("stat after the cut").ino(), ino);
+    assert_ne!(fs::metadata(&p).expect("stat after the cut").ino(), ino);
     let mut f = File::open(&p).expect("open");
     fs::remove_file(&p).expect("unlink while open");
     let mut s = String::new();
@@ -738,4 +716,35 @@ fn many_small_fdatasyncs_on_a_large_file_stay_cheap() {
     let back = read(&p);
     assert_eq!(back.len(), size);
     assert_eq!(&back[..4], b"xxxx", "the unsynced write is gone");
+}
+
+#[test]
+fn a_rename_across_folders_is_durable_in_both_once_either_folder_is_synced() {
+    let m = mounted();
+    let (a, b) = (m.path("a"), m.path("b"));
+    std::fs::create_dir(&a).expect("mkdir a");
+    std::fs::create_dir(&b).expect("mkdir b");
+    sync_dir(m.disk.mountpoint());
+    write_durable(&a.join("f"), b"moved");
+    sync_dir(&b);
+    std::fs::rename(a.join("f"), b.join("f")).expect("rename");
+    // Only the target folder is synced: the rename is whole, never both.
+    sync_dir(&b);
+    m.power_cycle();
+    assert!(
+        !a.join("f").exists(),
+        "the old name must not come back beside the new one"
+    );
+    assert_eq!(std::fs::read(b.join("f")).expect("read"), b"moved");
+}
+
+#[test]
+fn a_disarmed_cut_never_comes() {
+    let m = mounted();
+    m.disk.cut_after_ops(2);
+    m.disk.disarm();
+    for i in 0..5 {
+        write_durable(&m.path(&format!("f{i}")), b"kept");
+    }
+    assert!(!m.disk.is_dead());
 }

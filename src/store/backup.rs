@@ -229,7 +229,13 @@ pub fn restore(
     let mut aside = None;
     if data_dir.exists() {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-        let dest = sibling(data_dir, &format!(".before-restore-{stamp}"));
+        let mut dest = sibling(data_dir, &format!(".before-restore-{stamp}"));
+        // Two restores in one second keep both earlier stores.
+        let mut n = 1;
+        while dest.exists() {
+            n += 1;
+            dest = sibling(data_dir, &format!(".before-restore-{stamp}-{n}"));
+        }
         std::fs::rename(data_dir, &dest).map_err(werr(&dest))?;
         aside = Some(dest);
     }

@@ -225,6 +225,21 @@ struct State {
     mutating: u64,
     cut_at: Option<u64>,
     stats: DiskStats,
+    /// Renames across two directories not yet durable in either. A rename
+    /// is one metadata operation on a real filesystem (one journal
+    /// transaction on ext4): when either directory is fsynced it becomes
+    /// durable in both, so no cut can leave a file named in both folders
+    /// (or a directory with two parents) or in neither.
+    pending_renames: Vec<PendingRename>,
+}
+
+#[derive(Debug)]
+struct PendingRename {
+    from: u64,
+    name: OsString,
+    to: u64,
+    newname: OsString,
+    ino: u64,
 }
 
 type Res<T> = Result<T, Errno>;
@@ -260,6 +275,7 @@ impl State {
             next_fh: 1,
             dead: false,
             mutating: 0,
+            pending_renames: Vec::new(),
             cut_at: None,
             stats: DiskStats::default(),
         }
@@ -384,6 +400,7 @@ impl State {
     fn cut(&mut self) {
         self.dead = true;
         self.cut_at = None;
+        self.pending_renames.clear();
         self.stats.cuts += 1;
         self.handles.clear();
         for inode in self.inodes.values_mut() {
@@ -440,6 +457,32 @@ impl State {
             if let Some(inode) = self.inodes.get_mut(&child) {
                 inode.parent = parent;
             }
+        }
+        self.renumber();
+    }
+
+    /// Gives every surviving inode but the root a new number. A real power
+    /// cut reboots the box and the kernel's caches go with it; here the
+    /// kernel keeps its dentries, and one that still names a folder at its
+    /// pre-cut place would clash with the same folder found at its durable
+    /// place (ESTALE). With new numbers every old dentry simply fails to
+    /// revalidate and is looked up afresh.
+    fn renumber(&mut self) {
+        let old: Vec<u64> = self.inodes.keys().copied().filter(|i| *i != ROOT).collect();
+        let mut map: HashMap<u64, u64> = HashMap::from([(ROOT, ROOT)]);
+        for ino in old {
+            map.insert(ino, self.next_ino);
+            self.next_ino += 1;
+        }
+        let inodes = std::mem::take(&mut self.inodes);
+        for (ino, mut inode) in inodes {
+            if let Body::Dir(d) = &mut inode.body {
+                for child in d.live.values_mut().chain(d.durable.values_mut()) {
+                    *child = map[child];
+                }
+            }
+            inode.parent = map.get(&inode.parent).copied().unwrap_or(ROOT);
+            self.inodes.insert(map[&ino], inode);
         }
     }
 
@@ -594,6 +637,15 @@ impl State {
             .dir_mut(newparent.0)?
             .live
             .insert(newname.to_owned(), src);
+        if parent.0 != newparent.0 {
+            self.pending_renames.push(PendingRename {
+                from: parent.0,
+                name: name.to_owned(),
+                to: newparent.0,
+                newname: newname.to_owned(),
+                ino: src,
+            });
+        }
         self.touch_dir(parent.0);
         self.touch_dir(newparent.0);
         let inode = self.inode_mut(src)?;
@@ -687,8 +739,55 @@ impl State {
         for child in old.values() {
             self.maybe_free(*child);
         }
+        self.settle_renames(ino);
         self.stats.dir_fsyncs += 1;
         Ok(())
+    }
+
+    /// Makes the other side of every pending rename touching `dir` durable
+    /// too (see `pending_renames`).
+    fn settle_renames(&mut self, dir: u64) {
+        let (touching, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_renames)
+            .into_iter()
+            .partition(|r| r.from == dir || r.to == dir);
+        self.pending_renames = rest;
+        for r in touching {
+            if r.from != dir {
+                // The source folder forgets the old name.
+                let removed = match self.inodes.get_mut(&r.from).map(|i| &mut i.body) {
+                    Some(Body::Dir(d)) if d.durable.get(&r.name) == Some(&r.ino) => {
+                        d.durable.remove(&r.name)
+                    }
+                    _ => None,
+                };
+                if let Some(i) = removed {
+                    if let Some(c) = self.inodes.get_mut(&i) {
+                        c.durable_links = c.durable_links.saturating_sub(1);
+                    }
+                    self.maybe_free(i);
+                }
+            } else {
+                // The target folder learns the new name (replacing what it named).
+                if !self.inodes.contains_key(&r.ino) {
+                    continue;
+                }
+                let replaced = match self.inodes.get_mut(&r.to).map(|i| &mut i.body) {
+                    Some(Body::Dir(d)) => Some(d.durable.insert(r.newname.clone(), r.ino)),
+                    _ => None,
+                };
+                if let Some(replaced) = replaced {
+                    if let Some(c) = self.inodes.get_mut(&r.ino) {
+                        c.durable_links += 1;
+                    }
+                    if let Some(j) = replaced {
+                        if let Some(c) = self.inodes.get_mut(&j) {
+                            c.durable_links = c.durable_links.saturating_sub(1);
+                        }
+                        self.maybe_free(j);
+                    }
+                }
+            }
+        }
     }
 
     fn readdir(
@@ -1210,7 +1309,12 @@ impl Disk {
     /// goes just before it.
     pub fn cut_after_ops(&self, n: u64) {
         let mut s = self.state();
-        s.cut_at = Some(s.mutating + n.max(1));
+        s.cut_at = Some(s.mutating.saturating_add(n.max(1)));
+    }
+
+    /// Disarms a cut armed by `cut_after_ops` that has not come yet.
+    pub fn disarm(&self) {
+        self.state().cut_at = None;
     }
 
     /// Mutating operations seen so far (to pick a random n inside an operation's span).

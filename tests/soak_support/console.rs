@@ -244,7 +244,6 @@ level = "info"
 
     /// A power cut: the console is frozen (SIGSTOP) so it can do nothing
     /// more, `cut` drops what its disk had not made durable, then SIGKILL.
-    #[allow(dead_code)] // the power-cut run's (tests/powercut.rs), not the soak's
     pub async fn power_cut(&mut self, cut: impl FnOnce()) {
         self.note_rss();
         let Some(mut c) = self.child.take() else {
@@ -263,7 +262,6 @@ level = "info"
     }
 
     /// Whether the console process has exited by itself (its status).
-    #[allow(dead_code)] // the power-cut run's
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child
             .as_mut()
