@@ -14,6 +14,12 @@
 //! blob file and the `blobs` folder. Removing it makes the power-cut test
 //! (`tests/powercut.rs`) fail; do not remove it as redundant.
 //!
+//! sled's snapshot files (`snap.*`) need nothing more: sled fsyncs each one
+//! before renaming it into place, and a cut that loses the rename (or the
+//! removal of the older one) leaves an older snapshot, from which sled
+//! replays the log exactly as after an ordinary crash (snapshots are only
+//! taken every million operations and at a clean close anyway).
+//!
 //! Our own files follow one rule ([`write_atomic`]): write a temp file,
 //! fsync it, rename it over the target, fsync the folder. A file that is
 //! renamed or created is durable only once its folder is synced
