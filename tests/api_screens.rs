@@ -362,3 +362,67 @@ async fn an_attached_screen_rides_out_a_console_restart() {
         .await;
     assert!(res.is_ok(), "{res:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_answer_within_a_frame_while_a_settlement_crosses_a_slow_link() {
+    use passline::tui::app::Courier;
+    use passline::tui::{keys, Message};
+    let console = Console::open(None).await;
+    let slow = api_support::delayed_link(&console.url, Duration::from_millis(500)).await;
+    let remote = passline::api::client::Remote::connect(&slow, None, ScreenRole::Cashier)
+        .await
+        .expect("the screen attaches over the slow link");
+    let mut desk = passline::tui::App::new(
+        remote.clone(),
+        remote.feed().borrow().clone(),
+        remote.printers().borrow().clone(),
+        console.lunch.options(passline::config::Language::En),
+        None,
+        None,
+    );
+    type_keys(&mut desk, "01\n1234\n").await;
+    assert_eq!(desk.cashier_rows()[0].order.pickup_no, "A002");
+    press(&mut desk, KeyCode::Enter).await;
+    type_keys(&mut desk, "c100\n1234").await;
+
+    // Enter sends the settlement off; the loop goes back to the keys.
+    let mut courier = Courier::default();
+    let sent = Instant::now();
+    let enter = keys::message_for(&desk, tui_fixture::key(KeyCode::Enter)).expect("Enter settles");
+    let work = desk
+        .step(enter)
+        .expect("the settlement goes to the console");
+    courier.send(work);
+    let frame = passline::tui::term::FRAME;
+    for c in ['5', '6'] {
+        let pressed = Instant::now();
+        let msg = keys::message_for(&desk, tui_fixture::key(KeyCode::Char(c))).expect("a digit");
+        assert!(desk.step(msg).is_none(), "a digit needs no engine");
+        let _ = tui_fixture::draw(&desk, 80, 24);
+        let answered = pressed.elapsed();
+        assert!(
+            answered < frame,
+            "the key took {answered:?} while the settlement was in flight"
+        );
+    }
+    let Some(passline::tui::app::Dialog::Settle(d)) = desk.dialog() else {
+        panic!("the settle dialog is still open while the console has not answered");
+    };
+    assert_eq!(d.pin, "56", "both keys landed while waiting");
+
+    // The answer comes back as a message, after the link's delay.
+    let done = tokio::time::timeout(Duration::from_secs(10), courier.next())
+        .await
+        .expect("the console answers");
+    assert!(matches!(done, Message::Done(_)));
+    assert!(
+        sent.elapsed() >= Duration::from_millis(500),
+        "the answer crossed the slow link"
+    );
+    assert!(desk.step(done).is_none());
+    assert!(desk.dialog().is_none(), "the dialog closes once paid");
+    until(&mut desk, "the desk shows A002 paid", |a| {
+        a.board().get(&wx002()).map(|o| o.payment()) == Some(PaymentSummary::PaidInStore)
+    })
+    .await;
+}

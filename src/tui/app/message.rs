@@ -6,6 +6,7 @@ use super::cashier::ManagerAction;
 use super::shift::ShiftAction;
 use super::Screen;
 use crate::domain::{Command, Event, Fen, Method, StaffId};
+use crate::engine::{Committed, EngineError};
 use crate::feed::status::FeedStatus;
 use crate::print::status::SpoolStatus;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ pub enum Note {
 }
 
 /// What a key (or the outside world) asks of the app.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Message {
     Quit,
     /// An attached screen lost its console (`Some`: what to show) or has it again.
@@ -67,6 +68,21 @@ pub enum Message {
     Printers(SpoolStatus),
     Tick,
     Resize,
+    /// Engine work sent off earlier came back (`outgoing`).
+    Done(Box<Done>),
+}
+
+/// How engine work sent off the loop ended.
+#[derive(Debug)]
+pub enum Done {
+    Command {
+        pending: Pending,
+        res: Result<Committed, EngineError>,
+    },
+    Printed {
+        res: Result<(), EngineError>,
+        after_close: Option<Option<Note>>,
+    },
 }
 
 /// A command the app wants executed, and what to do with its result.

@@ -11,6 +11,8 @@
 //! - `message`: messages, effects and what a pending command waits for.
 //! - `sign_in`, `rail`, `cashier`, `settle`, `counter`, `shift`, `printers`,
 //!   `alerts`, `log`, `report`: each screen or dialog's state and update.
+//! - `outgoing`: engine work sent off the loop; its outcome comes back as
+//!   `Message::Done` (the screen never waits on the engine).
 //! - `results`: a command's result folded back into the screens.
 //!
 //! This file holds `App` itself: its fields, the top-level `update` that
@@ -22,6 +24,7 @@ pub mod counter;
 mod log;
 pub mod message;
 pub mod options;
+pub mod outgoing;
 mod printers;
 pub mod rail;
 mod report;
@@ -32,8 +35,9 @@ pub mod sign_in;
 
 pub use cashier::{ManagerAction, ManagerDialog};
 pub use log::LogLine;
-pub use message::{Effect, Message, Note, Pending};
+pub use message::{Done, Effect, Message, Note, Pending};
 pub use options::UiOptions;
+pub use outgoing::{Courier, Outgoing};
 pub use rail::{pickup_digits, RailState};
 pub use settle::{SettleDialog, SettleStage};
 pub use shift::{ShiftAction, ShiftDialog};
@@ -250,36 +254,6 @@ impl App {
             ],
             (Some(Role::Manager), false) => {
                 &[Screen::Cashier, Screen::Rail, Screen::Alerts, Screen::Log]
-            }
-        }
-    }
-
-    /// Handles one message, runs the command it asks for, and folds in the
-    /// events that command committed.
-    pub async fn handle(&mut self, msg: Message) {
-        if matches!(msg, Message::PrintReport) && self.screen == Screen::Report {
-            self.print_report().await;
-            return;
-        }
-        if let Some(eff) = self.update(msg) {
-            let closing = matches!(eff.pending, Pending::Shift(ShiftAction::Close));
-            let mut res = self.source.execute(eff.cmd).await;
-            for cmd in eff.then {
-                if res.is_err() {
-                    break;
-                }
-                res = self.source.execute(cmd).await;
-            }
-            let closed = closing && res.is_ok();
-            self.finish(eff.pending, res);
-            self.drain_events();
-            // The Z-report prints as the shift closes.
-            if closed {
-                let done = self.note.clone();
-                self.print_report().await;
-                if let (Some(Note::Done(a)), Some(Note::Done(b))) = (done, self.note.clone()) {
-                    self.note = Some(Note::Done(format!("{a}; {b}")));
-                }
             }
         }
     }
