@@ -43,12 +43,8 @@ pub fn run_demo(opts: DemoOptions) -> anyhow::Result<ExitCode> {
     let dir = opts.data_dir.clone().unwrap_or_else(fresh_dir);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the demo folder {}", dir.display()))?;
-    let _log = crate::logging::init(&dir.join("logs"), "info");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let _log = super::start_logs(&dir.join("logs"), "info");
+    let rt = super::runtime()?;
     let res = rt.block_on(demo(opts, dir.clone()));
     drop(rt);
     if res.is_ok() {
@@ -124,7 +120,7 @@ async fn demo(opts: DemoOptions, dir: PathBuf) -> anyhow::Result<()> {
             .context("adding the demo staff")?;
         }
     }
-    let console = crate::console::Console::start(&cfg, engine)?;
+    let console = super::Console::start(&cfg, engine)?;
     let (id, name, role, _) = DEMO_STAFF[0];
     let cashier = Staff {
         id: id.into(),

@@ -1,6 +1,5 @@
 //! `passline serve`: the engine and the local API with no screen (for
-//! systemd); the API half of `passline run`; and `passline attach`, the
-//! console's screens on another terminal fed through the API.
+//! systemd); and the API half of `passline run`.
 //!
 //! `serve` takes the engine's handle and the two status watches and returns
 //! when SIGTERM or SIGINT arrives, after telling every client the console is
@@ -8,18 +7,16 @@
 //! printer spool (`console::Console`, as `run` does) and stops them after
 //! the API, the engine last, which flushes.
 
-use super::client::Remote;
-use super::server::{ApiServer, ApiStatus};
-use super::{ApiError, ApiOptions, ScreenRole};
+use crate::api::server::{ApiServer, ApiStatus};
+use crate::api::{ApiError, ApiOptions};
 use crate::config::Config;
-use crate::engine::{EngineHandle, SystemClock};
+use crate::engine::EngineHandle;
 use crate::feed::status::FeedStatus;
 use crate::print::status::SpoolStatus;
 use anyhow::Context;
 use std::future::Future;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
@@ -67,28 +64,13 @@ pub async fn serve_until(
     Ok(())
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
-fn log_dir(cfg: &Config) -> std::path::PathBuf {
-    cfg.log
-        .dir
-        .clone()
-        .unwrap_or_else(|| cfg.store.data_dir.join("logs"))
-}
-
 /// The whole of `passline serve`.
 pub fn serve_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     let cfg = crate::cli::load_config(flag)?;
     ApiOptions::from_config(&cfg.api)?;
-    let _log = crate::logging::init(&log_dir(&cfg), &cfg.log.level);
+    let _log = super::start_logs(&super::log_dir(&cfg), &cfg.log.level);
     let engine = crate::cli::start_console_engine(&cfg)?;
-    let rt = runtime()?;
+    let rt = super::runtime()?;
     eprintln!(
         "passline serve: store {} at {}, local API on ws://{} (stop with SIGTERM or Ctrl-C)",
         cfg.store.name,
@@ -98,7 +80,7 @@ pub fn serve_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     // The feed client and the printer spool run here as in `run`: a box
     // under systemd takes the platform's orders and prints them.
     let res = rt.block_on(async {
-        let console = crate::console::Console::start(&cfg, engine)?;
+        let console = super::Console::start(&cfg, engine)?;
         let res = serve(
             &cfg,
             console.engine.handle(),
@@ -113,46 +95,4 @@ pub fn serve_console(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     tracing::info!("serve stopped; the store is flushed");
     eprintln!("passline serve: stopped, the store is flushed");
     res.map(|()| ExitCode::SUCCESS)
-}
-
-/// The whole of `passline attach`: exit 3 when the console cannot be reached.
-pub fn attach_console(
-    flag: Option<&Path>,
-    url: &str,
-    role: ScreenRole,
-    token: Option<&str>,
-) -> anyhow::Result<ExitCode> {
-    let cfg = crate::cli::load_config(flag)?;
-    let token = match token {
-        Some(t) => Some(t.to_string()),
-        None => super::read_token(cfg.api.token.as_deref(), cfg.api.token_file.as_deref())
-            .unwrap_or(None),
-    };
-    let _log = crate::logging::init(&log_dir(&cfg), &cfg.log.level);
-    let rt = runtime()?;
-    let res = rt.block_on(async {
-        let remote = match Remote::connect(url, token.as_deref(), role).await {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(e)),
-        };
-        let tz = remote.tz();
-        let ui = crate::tui::UiOptions::from_config(
-            &cfg.ui,
-            &remote.store().name,
-            Arc::new(SystemClock { tz }),
-        );
-        let (feed, printers) = (remote.feed(), remote.printers());
-        crate::tui::run_app(remote, feed, printers, ui, None, None)
-            .await
-            .context("the terminal failed: run passline in a real terminal (not a pipe)")
-            .map(Ok)
-    });
-    drop(rt);
-    match res? {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            eprintln!("passline attach: {e}");
-            Ok(ExitCode::from(3))
-        }
-    }
 }
