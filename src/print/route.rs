@@ -1,7 +1,7 @@
 //! Which printer prints what: stations to kitchen printers, receipts and the
 //! cash drawer to the counter printer. Decides the jobs an event causes.
 
-use super::job::JobDoc;
+use crate::domain::job::JobDoc;
 use crate::domain::{Event, EventBody, Kitchen, Method, OrderState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,6 +22,23 @@ pub struct Routes {
 }
 
 impl Routes {
+    /// The routes the config's `[[printers]]` and `[store] receipt_on_settle` make.
+    pub fn from_config(cfg: &crate::config::Config) -> Routes {
+        Routes {
+            printers: cfg
+                .printers
+                .iter()
+                .map(|p| PrinterRoute {
+                    name: p.name.clone(),
+                    stations: p.stations.clone(),
+                    receipts: p.receipts,
+                    drawer: p.drawer,
+                })
+                .collect(),
+            receipt_on_settle: cfg.store.receipt_on_settle,
+        }
+    }
+
     /// Printers for a station. A station no printer claims goes to the
     /// receipt printer (or the first printer) so nothing is silently lost;
     /// `config check` reports such stations as errors.

@@ -3,14 +3,14 @@
 //! `demo` start it too), the local API beside it, then the screen.
 
 use crate::config::Config;
+use crate::domain::status::FeedStatus;
+use crate::domain::status::{PrinterState, PrinterStatus, SpoolStatus};
 use crate::engine::Engine;
 use crate::engine::SystemClock;
 use crate::feed::client::{run_feed, FeedConfig};
-use crate::feed::status::FeedStatus;
 use crate::print::layout::Shop;
 use crate::print::profile::Profiles;
 use crate::print::spool::{start_spool, Spool};
-use crate::print::status::{PrinterState, PrinterStatus, SpoolStatus};
 use crate::tui::app::counter::CounterSetup;
 use anyhow::Context;
 use std::path::Path;

@@ -4,9 +4,9 @@
 //! signed in as the demo cashier so the live queue is the first thing seen.
 
 use crate::config::{Config, Language, PrinterSection};
+use crate::domain::status::PrinterState;
 use crate::domain::{Command, Role, Staff};
 use crate::engine::SystemClock;
-use crate::print::status::PrinterState;
 use crate::sim::platform::{Scenario, SimConfig, Simulator};
 use crate::sim::printer::VirtualPrinter;
 use crate::tui::UiOptions;

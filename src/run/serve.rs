@@ -10,9 +10,9 @@
 use crate::api::server::{ApiServer, ApiStatus};
 use crate::api::{ApiError, ApiOptions};
 use crate::config::Config;
+use crate::domain::status::FeedStatus;
+use crate::domain::status::SpoolStatus;
 use crate::engine::EngineHandle;
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
 use anyhow::Context;
 use std::future::Future;
 use std::path::Path;

@@ -9,9 +9,9 @@
 use super::app::{App, Courier, Message, UiOptions};
 use super::keys;
 use super::source::Source;
+use crate::domain::status::FeedStatus;
+use crate::domain::status::SpoolStatus;
 use crate::domain::Staff;
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
 use crossterm::event::{Event as TermEvent, EventStream, KeyEvent};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use futures_util::StreamExt;

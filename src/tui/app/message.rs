@@ -5,10 +5,10 @@
 use super::cashier::ManagerAction;
 use super::shift::ShiftAction;
 use super::Screen;
+use crate::domain::status::FeedStatus;
+use crate::domain::status::SpoolStatus;
 use crate::domain::{Command, Event, Fen, Method, StaffId};
 use crate::engine::{Committed, EngineError};
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
 use std::sync::Arc;
 
 /// The last thing that happened, on the bottom line.

@@ -43,11 +43,11 @@ pub use settle::{SettleDialog, SettleStage};
 pub use shift::{ShiftAction, ShiftDialog};
 pub use sign_in::{SignInField, SignInForm};
 
+use crate::domain::business_day::business_date;
+use crate::domain::status::FeedStatus;
+use crate::domain::status::SpoolStatus;
 use crate::domain::{Event, EventBody, OrderId, OrderState, Role, Staff, StaffId};
-use crate::engine::clock::business_date;
 use crate::engine::Board;
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
 use crate::report::ZReport;
 use crate::tui::alerts::{Alert, AlertKey};
 use crate::tui::source::Source;
@@ -114,7 +114,7 @@ pub struct App {
     pub(crate) link_lost: Option<String>,
     pub(crate) quit: bool,
     /// The spool as last read (newest first) for the printers screen.
-    pub(crate) jobs: Vec<crate::store::JobRecord>,
+    pub(crate) jobs: Vec<crate::domain::job::JobRecord>,
     pub(crate) jobs_selected: usize,
     pub(crate) jobs_read_at: Option<std::time::Instant>,
     pub(crate) counter: Option<counter::CounterSetup>,

@@ -7,8 +7,8 @@
 use super::message::{Done, Message, Note, Pending};
 use super::shift::ShiftAction;
 use super::{App, Effect, Screen};
+use crate::domain::job::JobDoc;
 use crate::engine::EngineHandle;
-use crate::print::job::JobDoc;
 use crate::tui::source::Source;
 use crate::tui::text::error_text;
 use tokio::sync::mpsc;
