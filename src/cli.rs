@@ -38,7 +38,7 @@ pub fn start_engine(cfg: &Config) -> anyhow::Result<Engine> {
         store,
         EngineConfig {
             rules: cfg.rules(),
-            routes: crate::print::route::Routes::from_config(cfg),
+            routes: cfg.routes(),
             tz,
             clock: Arc::new(SystemClock { tz }),
         },

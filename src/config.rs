@@ -433,6 +433,23 @@ impl Config {
             .parse()
             .unwrap_or(chrono_tz::Asia::Shanghai)
     }
+
+    /// The routes the `[[printers]]` and `[store] receipt_on_settle` make.
+    pub fn routes(&self) -> crate::domain::route::Routes {
+        crate::domain::route::Routes {
+            printers: self
+                .printers
+                .iter()
+                .map(|p| crate::domain::route::PrinterRoute {
+                    name: p.name.clone(),
+                    stations: p.stations.clone(),
+                    receipts: p.receipts,
+                    drawer: p.drawer,
+                })
+                .collect(),
+            receipt_on_settle: self.store.receipt_on_settle,
+        }
+    }
 }
 
 /// The first line that mentions `key` (1-based), or 0.

@@ -12,6 +12,7 @@ pub mod paycode;
 pub mod platform;
 pub mod replay;
 pub mod report;
+pub mod route;
 pub mod rules;
 pub mod shift;
 pub mod staff;

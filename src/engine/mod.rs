@@ -12,8 +12,8 @@ pub mod pins;
 mod writer;
 
 use crate::domain::job::JobRecord;
+use crate::domain::route::Routes;
 use crate::domain::{Command, Event, OrderId, OrderState, Refusal, Rules};
-use crate::print::route::Routes;
 use crate::store::{OutboxEntry, QuarantinedFrame, StaffRecord, Store, StoreError};
 pub use clock::{Clock, FixedClock, SystemClock};
 use serde::{Deserialize, Serialize};

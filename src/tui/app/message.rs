@@ -2,11 +2,8 @@
 //! command an update sends to the engine (`Effect`), and what the app does
 //! with its result when it comes back (`Pending`).
 
-use super::cashier::ManagerAction;
-use super::shift::ShiftAction;
 use super::Screen;
-use crate::domain::status::FeedStatus;
-use crate::domain::status::SpoolStatus;
+use crate::domain::status::{FeedStatus, SpoolStatus};
 use crate::domain::{Command, Event, Fen, Method, StaffId};
 use crate::engine::{Committed, EngineError};
 use std::sync::Arc;
@@ -124,4 +121,18 @@ pub enum Pending {
         pickup: String,
         masked: String,
     },
+}
+
+/// What a manager approves on the spot (the cashier screen's dialog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagerAction {
+    Void,
+    ResolveDouble { refund_in_store: bool },
+}
+
+/// Opening or closing a shift (the shift dialog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftAction {
+    Open,
+    Close,
 }

@@ -33,19 +33,18 @@ pub mod settle;
 pub mod shift;
 pub mod sign_in;
 
-pub use cashier::{ManagerAction, ManagerDialog};
+pub use cashier::ManagerDialog;
 pub use log::LogLine;
-pub use message::{Done, Effect, Message, Note, Pending};
+pub use message::{Done, Effect, ManagerAction, Message, Note, Pending, ShiftAction};
 pub use options::UiOptions;
 pub use outgoing::{Courier, Outgoing};
 pub use rail::{pickup_digits, RailState};
 pub use settle::{SettleDialog, SettleStage};
-pub use shift::{ShiftAction, ShiftDialog};
+pub use shift::ShiftDialog;
 pub use sign_in::{SignInField, SignInForm};
 
 use crate::domain::business_day::business_date;
-use crate::domain::status::FeedStatus;
-use crate::domain::status::SpoolStatus;
+use crate::domain::status::{FeedStatus, SpoolStatus};
 use crate::domain::{Event, EventBody, OrderId, OrderState, Role, Staff, StaffId};
 use crate::engine::Board;
 use crate::report::ZReport;

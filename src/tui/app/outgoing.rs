@@ -4,8 +4,8 @@
 //! the keyboard keeps answering while a slow link (`attach`) carries a
 //! settlement. Tests may run the work inline with `App::handle`.
 
+use super::message::ShiftAction;
 use super::message::{Done, Message, Note, Pending};
-use super::shift::ShiftAction;
 use super::{App, Effect, Screen};
 use crate::domain::job::JobDoc;
 use crate::engine::EngineHandle;

@@ -1,8 +1,9 @@
 //! The report screen (managers): X of the open shift, else Z of the last,
 //! and printing it on the receipt printer.
 
+use super::message::ShiftAction;
 use super::message::{Effect, Message};
-use super::shift::{ShiftAction, ShiftDialog};
+use super::shift::ShiftDialog;
 use super::{App, Dialog};
 
 impl App {
