@@ -2,9 +2,8 @@
 //! kitchen wall and a `ctl` client see the same board at once; a kitchen
 //! screen takes no money; two cashiers cannot both take the same payment.
 
-mod api_support;
-mod common;
-mod tui_fixture;
+use crate::api_support;
+use crate::tui_fixture;
 
 use api_support::{until, Console};
 use crossterm::event::KeyCode;

@@ -2,8 +2,7 @@
 //! open shift (and the Z-report once closed) drawn at 80x24 and 120x40 in
 //! both languages, and printed on the receipt printer with `p`.
 
-mod common;
-mod tui_fixture;
+use crate::tui_fixture;
 
 use passline::config::Language;
 use passline::domain::*;

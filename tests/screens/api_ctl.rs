@@ -2,9 +2,7 @@
 //! against a console on loopback. Exit codes: 0 done, 1 refused by the
 //! business rules, 2 usage, 3 cannot reach the console.
 
-mod api_support;
-mod common;
-mod tui_fixture;
+use crate::api_support;
 
 use api_support::Console;
 use passline::domain::{OrderId, PaymentSummary};

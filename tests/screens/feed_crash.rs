@@ -3,7 +3,7 @@
 //! applied twice. The console runs in a child process: this test binary
 //! re-invoked with `PASSLINE_FEED_CHILD_DIR` set.
 
-mod feed_support;
+use crate::feed_support;
 
 use feed_support::*;
 use passline::sim::platform::{Scenario, WireFaults};
@@ -42,7 +42,12 @@ async fn a_console_killed_mid_stream_loses_nothing_acknowledged_and_applies_noth
     let dir = tempfile::tempdir().expect("temp dir");
     let exe = std::env::current_exe().expect("test binary path");
     let mut child = Process::new(exe)
-        .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "feed_crash::crash_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_DIR, dir.path())
         .env(CHILD_URL, sim.url())
         .stdout(Stdio::null())

@@ -3,7 +3,7 @@
 //! an archiving run cut off at any step loses and doubles nothing; a store
 //! written before the archive existed (schema 1) still opens.
 
-mod common;
+use crate::common;
 
 use common::{order, payment, TestStore};
 use passline::domain::*;

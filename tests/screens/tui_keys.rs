@@ -2,8 +2,7 @@
 //! the key map, the app's update and the real engine; the checks read the
 //! engine's committed state (orders, print jobs), not the screen.
 
-mod common;
-mod tui_fixture;
+use crate::tui_fixture;
 
 use crossterm::event::KeyCode;
 use passline::config::Language;

@@ -4,7 +4,7 @@
 //! event and settlement, nothing doubled, and the log must replay to the
 //! stored projections. `PASSLINE_CRASH_CYCLES` raises the cycle count.
 
-mod common;
+use crate::common;
 
 use passline::domain::replay::fold;
 use passline::domain::*;
@@ -133,7 +133,7 @@ fn crash_cycles_lose_and_double_nothing() {
         let mut child = Proc::new(&exe)
             .args([
                 "--exact",
-                "crash_child",
+                "crash::crash_child",
                 "--ignored",
                 "--nocapture",
                 "--test-threads=1",

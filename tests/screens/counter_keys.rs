@@ -2,8 +2,7 @@
 //! by pinyin initials, the settle dialog opens at once (pay first), cash
 //! settles it; the checks read the engine (order, change, tickets, outbox).
 
-mod common;
-mod tui_fixture;
+use crate::tui_fixture;
 
 use crossterm::event::KeyCode;
 use passline::config::Language;

@@ -4,7 +4,7 @@
 //! the platform is down, through a console restart, arriving exactly once
 //! and in order.
 
-mod feed_support;
+use crate::feed_support;
 
 use feed_support::*;
 use passline::config::Language;

@@ -4,7 +4,7 @@
 //! (`fuzz/checks.rs`). A finding fails here until its fix is in. How to fuzz:
 //! docs/fuzzing.md.
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::{Path, PathBuf};

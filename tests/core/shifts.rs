@@ -2,7 +2,7 @@
 //! drawer counted against the cash it should hold, and the ways a close is
 //! refused (no shift, not a manager, a wrong PIN, orders that need a decision).
 
-mod common;
+use crate::common;
 
 use common::{order, payment, TestStore};
 use passline::domain::*;

@@ -4,7 +4,7 @@
 //! shift's report adds up to sums taken straight from the event log, to the
 //! fen, and the drawer's expected − counted is exactly the shortfall.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::{order, TestStore};

@@ -1,7 +1,7 @@
 //! The engine against a real sled store: roles, PINs and lockout, idempotency,
 //! replay, and a store that refuses to open rather than lose anything.
 
-mod common;
+use crate::common;
 
 use common::{order, payment, TestStore};
 use passline::domain::replay::fold;

@@ -2,8 +2,7 @@
 //! and 120x40 in both languages, compared with insta snapshots. The store is
 //! a fixed lunch rush and the clock is fixed, so the pictures never drift.
 
-mod common;
-mod tui_fixture;
+use crate::tui_fixture;
 
 use passline::config::Language;
 use passline::tui::{App, Message};

@@ -1,7 +1,7 @@
 //! Counter orders and scanned pay codes through the real engine: numbering,
 //! firing, the reports they leave in the outbox, and what is never stored.
 
-mod common;
+use crate::common;
 
 use common::TestStore;
 use passline::counter::{Menu, OrderEntry};

@@ -3,7 +3,7 @@
 //! resolved and one left open, kitchen bumps and printer trouble. The shift
 //! is closed and its Z-report checked against the truth the day was made from.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Timelike};
 use common::TestStore;

@@ -2,7 +2,7 @@
 //! reads the store a console left behind and answers in JSON, CSV or text,
 //! and says what to do when there is nothing to report or close.
 
-mod common;
+use crate::common;
 
 use common::{order, payment};
 use passline::domain::*;

@@ -2,7 +2,7 @@
 //! a printer that is off, out of paper, cut off midway, and a crash mid-send.
 //! Every ticket prints; a ticket that may print twice says so.
 
-mod common;
+use crate::common;
 
 use common::TestStore;
 use passline::domain::*;
@@ -340,7 +340,7 @@ fn a_crash_mid_send_prints_every_ticket_and_marks_the_one_that_may_repeat() {
     let child = std::process::Command::new(std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
-            "a_crash_mid_send_prints_every_ticket_and_marks_the_one_that_may_repeat",
+            "print_spool::a_crash_mid_send_prints_every_ticket_and_marks_the_one_that_may_repeat",
             "--nocapture",
         ])
         .env(CHILD_DIR, t.dir.path())

@@ -2,7 +2,7 @@
 //! engine, laid out on 32 columns (58 mm) and 48 columns (80 mm). No line is
 //! wider than the paper, counting Chinese as two columns.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::TestStore;

@@ -1,7 +1,7 @@
 //! Every vector of the payment rules (tests/data/payment-vectors.json, a copy of
 //! the shared file) runs through the real engine on a fresh store.
 
-mod common;
+use crate::common;
 
 use common::TestStore;
 use passline::domain::*;
@@ -19,7 +19,7 @@ fn rules_of(v: &Value) -> Rules {
 #[test]
 fn every_payment_vector_passes() {
     let data: Value =
-        serde_json::from_str(include_str!("data/payment-vectors.json")).expect("vectors parse");
+        serde_json::from_str(include_str!("../data/payment-vectors.json")).expect("vectors parse");
     let mut failures = Vec::new();
     let vectors = data["vectors"].as_array().expect("vectors list");
     assert!(vectors.len() >= 20, "the vector file lost vectors");

@@ -2,9 +2,8 @@
 //! loopback rule, PIN lockout (kept across a restart), managers' approval
 //! for staff changes, and a screen that reconnects catching up.
 
-mod api_support;
-mod common;
-mod tui_fixture;
+use crate::api_support;
+use crate::tui_fixture;
 
 use api_support::Console;
 use passline::api::client::ApiClient;

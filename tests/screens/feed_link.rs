@@ -3,7 +3,7 @@
 //! token; reports across a platform outage and a console restart; and a
 //! payment that succeeds online after the store took cash.
 
-mod feed_support;
+use crate::feed_support;
 
 use feed_support::*;
 use passline::domain::*;
