@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// Loads the config or explains every error found.
 pub fn load_config(flag: Option<&Path>) -> anyhow::Result<Config> {
-    match Config::load(flag) {
+    match crate::print::check::load(flag) {
         Ok((c, _)) => Ok(c),
         Err(errs) => {
             let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
@@ -64,7 +64,7 @@ pub fn start_console_engine(cfg: &Config) -> anyhow::Result<Engine> {
 }
 
 pub fn config_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    match Config::load(flag) {
+    match crate::print::check::load(flag) {
         Ok((c, path)) => {
             match path {
                 Some(p) if p.exists() => println!("{}: ok", p.display()),
@@ -87,7 +87,7 @@ pub fn config_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
 
 /// Checks the counter's menu like `config check`: each error with its line.
 pub fn menu_check(flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let (cfg, path) = match Config::load(flag) {
+    let (cfg, path) = match crate::print::check::load(flag) {
         Ok(x) => x,
         Err(errs) => {
             for e in &errs {

@@ -278,6 +278,8 @@ impl Config {
     }
 
     /// Parses and checks a config text; every error found, with its line.
+    /// Pure: it reads no file. The printers' profiles and connect settings
+    /// are checked by `print::check::load` (`config check`, start-up).
     pub fn parse(text: &str, file: &str) -> Result<Config, Vec<ConfigError>> {
         let c: Config = toml::from_str(text).map_err(|e| {
             let line = e
@@ -368,7 +370,6 @@ impl Config {
                 );
             }
         }
-        errs.extend(crate::print::check::printer_errors(self, text, file));
         errs
     }
 
@@ -433,12 +434,13 @@ impl Config {
             .unwrap_or(chrono_tz::Asia::Shanghai)
     }
 
-    pub fn routes(&self) -> crate::print::route::Routes {
-        crate::print::route::Routes {
+    /// The routes the `[[printers]]` and `[store] receipt_on_settle` make.
+    pub fn routes(&self) -> crate::domain::route::Routes {
+        crate::domain::route::Routes {
             printers: self
                 .printers
                 .iter()
-                .map(|p| crate::print::route::PrinterRoute {
+                .map(|p| crate::domain::route::PrinterRoute {
                     name: p.name.clone(),
                     stations: p.stations.clone(),
                     receipts: p.receipts,

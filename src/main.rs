@@ -218,14 +218,14 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let config = args.config.as_deref();
     let result = match args.command {
-        Cmd::Run => passline::tui::run_console(config),
+        Cmd::Run => passline::run::console::run_console(config),
         Cmd::Demo {
             lang,
             rate,
             seed,
             data_dir,
         } => match lang.as_str() {
-            "zh" | "en" => passline::demo::run_demo(passline::demo::DemoOptions {
+            "zh" | "en" => passline::run::demo::run_demo(passline::run::demo::DemoOptions {
                 language: if lang == "en" {
                     passline::config::Language::En
                 } else {
@@ -240,11 +240,11 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Cmd::Serve => passline::api::serve::serve_console(config),
+        Cmd::Serve => passline::run::serve::serve_console(config),
         Cmd::Attach { url, role, token } => {
             let role = passline::api::ScreenRole::parse(&role)
                 .unwrap_or(passline::api::ScreenRole::Kitchen);
-            passline::api::serve::attach_console(config, &url, role, token.as_deref())
+            passline::run::attach::attach_console(config, &url, role, token.as_deref())
         }
         Cmd::Ctl(args) => return passline::api::ctl::run(config, args),
         Cmd::Config {

@@ -6,10 +6,10 @@
 
 use super::message::{ClientMsg, CommandResult, ScreenRole, ServerMsg, StoreInfo};
 use super::ApiError;
+use crate::domain::status::FeedStatus;
+use crate::domain::status::SpoolStatus;
 use crate::domain::{CashRounding, Command, Event, EventBody, OrderId, OrderState, Staff, StaffId};
 use crate::engine::{Board, Committed, EngineError};
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
 use futures_util::{SinkExt, StreamExt};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -8,10 +8,10 @@ use super::client::ApiClient;
 use super::message::{ClientMsg, CommandResult, ScreenRole, ServerMsg};
 use super::ApiError;
 use crate::config::Config;
+use crate::domain::status::LinkState;
+use crate::domain::status::PrinterState;
 use crate::domain::tender::{all_due, quote};
 use crate::domain::{Approval, Command, Fen, Method, OrderId, OrderState, StaffId, TenderInput};
-use crate::feed::status::LinkState;
-use crate::print::status::PrinterState;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use std::io::Write;
@@ -175,7 +175,7 @@ fn print_json(v: &Value) {
 }
 
 async fn run_async(flag: Option<&Path>, args: CtlArgs) -> End {
-    let cfg = match Config::load(flag) {
+    let cfg = match crate::print::check::load(flag) {
         Ok((c, _)) => c,
         Err(_) if args.url.is_some() => Config::default(),
         Err(errs) => {

@@ -1,11 +1,11 @@
 //! The local API's JSON frames, both ways. One JSON object per text frame,
 //! each with a `"type"`. Commands are the engine's own `domain::Command`.
 
+use crate::domain::job::JobRecord;
+use crate::domain::status::FeedStatus;
+use crate::domain::status::SpoolStatus;
 use crate::domain::{Approval, CashRounding, Command, Event, OrderId, OrderState, Refusal, Staff};
 use crate::engine::{Committed, EngineError};
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
-use crate::store::JobRecord;
 use serde::{Deserialize, Serialize};
 
 /// The protocol version in `welcome`.

@@ -17,7 +17,6 @@ pub mod access;
 pub mod client;
 pub mod ctl;
 pub mod message;
-pub mod serve;
 pub mod server;
 
 use crate::config::ApiSection;

@@ -7,10 +7,10 @@
 use super::access::{self, Denied, Session};
 use super::message::{self, ClientMsg, CommandResult, ServerMsg, StoreInfo, PROTOCOL};
 use super::{same_token, ApiError, ApiOptions};
+use crate::domain::status::FeedStatus;
+use crate::domain::status::SpoolStatus;
 use crate::domain::{Approval, Command, Event, Role, Staff, StaffId};
 use crate::engine::{EngineError, EngineHandle};
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
 use futures_util::stream::{SplitSink, StreamExt};
 use futures_util::SinkExt;
 use std::net::SocketAddr;

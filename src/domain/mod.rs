@@ -1,19 +1,23 @@
 //! The pure core: money, orders, payments, kitchen state, staff, events and the
 //! rules that turn commands into events. No I/O, no clocks, no async.
 
+pub mod business_day;
 pub mod catalogue;
 pub mod command;
 pub mod event;
+pub mod job;
 pub mod money;
 pub mod order;
 pub mod paycode;
 pub mod platform;
 pub mod replay;
 pub mod report;
+pub mod route;
 pub mod rules;
 pub mod shift;
 pub mod staff;
 pub mod state;
+pub mod status;
 pub mod tender;
 
 pub use command::{Approval, Command, Refusal};

@@ -45,7 +45,4 @@ impl Clock for FixedClock {
     }
 }
 
-/// The business date (`YYYY-MM-DD`) of a moment in the store's zone.
-pub fn business_date(at: &DateTime<FixedOffset>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%Y-%m-%d").to_string()
-}
+pub use crate::domain::business_day::business_date;

@@ -11,9 +11,10 @@ pub mod clock;
 pub mod pins;
 mod writer;
 
+use crate::domain::job::JobRecord;
+use crate::domain::route::Routes;
 use crate::domain::{Command, Event, OrderId, OrderState, Refusal, Rules};
-use crate::print::route::Routes;
-use crate::store::{JobRecord, OutboxEntry, QuarantinedFrame, StaffRecord, Store, StoreError};
+use crate::store::{OutboxEntry, QuarantinedFrame, StaffRecord, Store, StoreError};
 pub use clock::{Clock, FixedClock, SystemClock};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -125,7 +126,7 @@ pub(crate) enum Op {
     /// Places a document straight in the spool (reports, test prints).
     SpoolAdd {
         printer: String,
-        doc: Box<crate::print::job::JobDoc>,
+        doc: Box<crate::domain::job::JobDoc>,
     },
 }
 
@@ -345,7 +346,7 @@ impl EngineHandle {
     pub async fn spool_add(
         &self,
         printer: String,
-        doc: crate::print::job::JobDoc,
+        doc: crate::domain::job::JobDoc,
     ) -> Result<Committed, EngineError> {
         self.op(Op::SpoolAdd {
             printer,
@@ -448,6 +449,17 @@ impl EngineHandle {
 
     pub fn staff(&self) -> Result<Vec<StaffRecord>, EngineError> {
         Ok(self.store.staff_records()?)
+    }
+
+    /// The reports waiting in the outbox after outbox number `after`, oldest
+    /// first, with their numbers (the feed sends them to the platform).
+    pub fn outbox_after(&self, after: u64) -> Result<Vec<(u64, OutboxEntry)>, EngineError> {
+        let mut out = Vec::new();
+        for kv in self.store.outbox.range((after + 1).to_be_bytes()..) {
+            let (key, value) = kv.map_err(crate::store::StoreError::from)?;
+            out.push((crate::store::be_u64(&key), crate::store::decode(&value)?));
+        }
+        Ok(out)
     }
 
     pub fn jobs(&self) -> Result<Vec<JobRecord>, EngineError> {

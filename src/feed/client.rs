@@ -16,11 +16,10 @@
 //! `Unauthorized` after an HTTP 401 (then every retry waits the longest delay).
 
 use super::protocol::{self, ClientFrame, Decoded, QuarantineItem, ServerFrame, MAX_WIRE_BYTES};
-use super::status::{FeedStatus, LinkState};
 use crate::config::Config;
+use crate::domain::status::{FeedStatus, LinkState};
 use crate::domain::Command;
 use crate::engine::{Committed, EngineError, EngineHandle};
-use crate::store::{be_u64, decode, OutboxEntry};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
@@ -725,12 +724,12 @@ impl<'a> Session<'a> {
     /// last one sent are read.
     async fn send_outbox(&mut self) -> Result<(), String> {
         let mut frames = Vec::new();
-        let from = (self.sent_up_to + 1).to_be_bytes();
-        for kv in self.engine.store().outbox.range(from..) {
-            let (key, value) = kv.map_err(|e| format!("cannot read the outbox: {e}"))?;
-            let entry: OutboxEntry =
-                decode(&value).map_err(|e| format!("cannot read the outbox: {e}"))?;
-            self.sent_up_to = be_u64(&key);
+        let waiting = self
+            .engine
+            .outbox_after(self.sent_up_to)
+            .map_err(|e| format!("cannot read the outbox: {e}"))?;
+        for (seq, entry) in waiting {
+            self.sent_up_to = seq;
             tracing::debug!(report_id = %entry.id, kind = entry.report.kind(), order_id = %entry.report.order_id(), "feed: report sent");
             frames.push(Message::text(entry.frame().to_string()));
         }

@@ -2,8 +2,8 @@
 //! exact printed width (32, 42 or 48 columns; half that in double size),
 //! a QR code, a drawer kick, a cut. `render` turns the blocks into bytes.
 
-use super::job::JobDoc;
 use super::text::{cut, pad, sanitize, two_sides, width, wrap, Align, Charset};
+use crate::domain::job::JobDoc;
 use crate::domain::{Dining, Fen, Item, Method, Order, OrderState, PayChannel};
 use chrono::{DateTime, FixedOffset};
 

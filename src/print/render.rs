@@ -3,11 +3,11 @@
 //! page code); the drawer kick is the full five bytes from the profile; the
 //! QR code is Model 2 (escpos defaults to Model 1).
 
-use super::job::JobDoc;
 use super::layout::{layout, Block, JobInfo, Shop};
 use super::profile::{CutKind, Profile, TextEncoding};
 use super::text::Charset;
-use crate::store::JobRecord;
+use crate::domain::job::JobDoc;
+use crate::domain::job::JobRecord;
 use escpos::driver::Driver;
 use escpos::printer::Printer;
 use escpos::utils::{
@@ -183,7 +183,7 @@ pub fn preview_text_for(job: &JobRecord, profile: &Profile, shop: &Shop) -> Vec<
     // A printed job's attempt was counted before its last send: show it as
     // that send printed it (marked only if an earlier send had started).
     let as_printed;
-    let job = if job.state == crate::store::JobState::Done && job.attempts > 0 {
+    let job = if job.state == crate::domain::job::JobState::Done && job.attempts > 0 {
         as_printed = JobRecord {
             attempts: job.attempts - 1,
             ..job.clone()

@@ -9,15 +9,15 @@
 //! A printer that is off, out of paper or open holds its queue, shows why on
 //! the `watch` of `SpoolStatus`, and resumes by itself when it recovers.
 
-use super::job::JobDoc;
 use super::layout::Shop;
 use super::profile::{Profile, Profiles};
 use super::render::render_job;
-use super::status::{PrinterState, PrinterStatus, SpoolStatus};
 use super::transport::{Connection, Endpoint, Timeouts, TransportError};
 use crate::config::PrinterSection;
+use crate::domain::job::JobDoc;
+use crate::domain::job::{JobRecord, JobState};
+use crate::domain::status::{PrinterState, PrinterStatus, SpoolStatus};
 use crate::engine::{EngineError, EngineHandle};
-use crate::store::{JobRecord, JobState};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};

@@ -1,37 +1,7 @@
-//! Each printer's state as the screens show it, published through a tokio `watch`.
+//! Reading a printer's real-time status (`DLE EOT`). The status types the
+//! screens show are shared vocabulary in `domain::status`, named here too.
 
-use chrono::{DateTime, FixedOffset};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PrinterState {
-    /// Not contacted yet.
-    Unknown,
-    Online,
-    /// Cannot connect, or the connection failed.
-    Offline,
-    PaperOut,
-    CoverOpen,
-    /// Another fault the printer reported.
-    Error(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PrinterStatus {
-    pub name: String,
-    /// Shown on screen ("厨房打印机"); the name when none is configured.
-    pub label: String,
-    pub state: PrinterState,
-    /// Jobs waiting in this printer's spool.
-    pub queued: usize,
-    pub last_error: Option<String>,
-    /// Since when the printer is in this state.
-    pub since: Option<DateTime<FixedOffset>>,
-}
-
-/// All printers, in config order.
-pub type SpoolStatus = Vec<PrinterStatus>;
+pub use crate::domain::status::{PrinterState, PrinterStatus, SpoolStatus};
 
 /// The answers to `DLE EOT 1`, `DLE EOT 2` and `DLE EOT 4` (real-time status),
 /// read as the printer's state. Bit meanings follow Epson's ESC/POS manual;
@@ -86,51 +56,6 @@ pub fn dle_eot_answer(state: &PrinterState, n: u8) -> u8 {
         (PrinterState::Error(_), 2) => base | 0x40,
         (PrinterState::PaperOut, 4) => base | 0x60,
         _ => base,
-    }
-}
-
-impl PrinterState {
-    /// Can take a job now.
-    pub fn is_ready(&self) -> bool {
-        matches!(self, PrinterState::Online)
-    }
-
-    /// What the screen says, in Chinese then English.
-    pub fn words(&self) -> String {
-        match self {
-            PrinterState::Unknown => "未连接 not contacted yet".into(),
-            PrinterState::Online => "正常 online".into(),
-            PrinterState::Offline => "离线 offline: check power and cable".into(),
-            PrinterState::PaperOut => "缺纸 paper out".into(),
-            PrinterState::CoverOpen => "开盖 cover open".into(),
-            PrinterState::Error(e) => format!("故障 {e}"),
-        }
-    }
-}
-
-impl PrinterStatus {
-    /// One line for the screen: "厨房打印机缺纸 hot: paper out, 3 waiting".
-    pub fn line(&self) -> String {
-        let zh = match self.state {
-            PrinterState::PaperOut => "缺纸",
-            PrinterState::CoverOpen => "开盖",
-            PrinterState::Offline => "离线",
-            PrinterState::Error(_) => "故障",
-            PrinterState::Online => "正常",
-            PrinterState::Unknown => "未连接",
-        };
-        let en = match &self.state {
-            PrinterState::PaperOut => "paper out".to_string(),
-            PrinterState::CoverOpen => "cover open".to_string(),
-            PrinterState::Offline => "offline".to_string(),
-            PrinterState::Error(e) => e.clone(),
-            PrinterState::Online => "online".to_string(),
-            PrinterState::Unknown => "not contacted yet".to_string(),
-        };
-        format!(
-            "{}{zh} {}: {en}, {} waiting",
-            self.label, self.name, self.queued
-        )
     }
 }
 

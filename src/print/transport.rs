@@ -3,7 +3,8 @@
 //! through termios). Every step runs under a timeout; status is asked with
 //! `DLE EOT` over TCP only.
 
-use super::status::{parse_dle_eot, PrinterState};
+use super::status::parse_dle_eot;
+use crate::domain::status::PrinterState;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

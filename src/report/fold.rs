@@ -7,13 +7,13 @@
 //! per channel, so a repeated REFUND notification counts once; in-store
 //! money is the tenders' `amount` (already net of change) less in-store refunds.
 
+use crate::domain::job::JobDoc;
+use crate::domain::job::JobRecord;
 use crate::domain::shift::{open_issues, DrawerCount, OpenIssue};
 use crate::domain::{
     Channel, Event, EventBody, Fen, Kitchen, Method, OrderId, OrderState, PayChannel, StaffId,
     TradeState,
 };
-use crate::print::job::JobDoc;
-use crate::store::JobRecord;
 use chrono::{DateTime, FixedOffset, Timelike};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};

@@ -5,9 +5,9 @@
 //! Printed reports are in Chinese; the screen follows the console's language.
 
 use super::fold::{ReportKind, TenderKind, ZReport};
+use crate::domain::job::JobDoc;
 use crate::domain::shift::{Denomination, IssueKind};
 use crate::domain::{Channel, Fen};
-use crate::print::job::JobDoc;
 use chrono::{DateTime, FixedOffset};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 

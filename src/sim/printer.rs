@@ -6,8 +6,9 @@
 //! (or a new `ESC @` after printed content), decoded, and kept in memory and
 //! optionally written to a folder. Loopback only.
 
+use crate::domain::status::PrinterState;
 use crate::print::decode::decode;
-use crate::print::status::{dle_eot_answer, PrinterState};
+use crate::print::status::dle_eot_answer;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -535,7 +535,7 @@ impl Store {
         }
         Ok(self
             .event(id)?
-            .map(|e| crate::engine::clock::business_date(&e.at, tz)))
+            .map(|e| crate::domain::business_day::business_date(&e.at, tz)))
     }
 
     /// Every order, archived days first (oldest first), then the live tree;
@@ -585,7 +585,7 @@ impl Store {
         let through = self.archived_through()?;
         let date_of = |v: &[u8]| -> Result<String> {
             let ev: Event = decode(v)?;
-            Ok(crate::engine::clock::business_date(&ev.at, tz))
+            Ok(crate::domain::business_day::business_date(&ev.at, tz))
         };
         let log_date = match self.log.first()? {
             Some((_, v)) => Some(date_of(&v)?),

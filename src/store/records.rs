@@ -1,5 +1,6 @@
 //! Records kept beside the log: outbox entries, print jobs, quarantined frames, staff.
 
+pub use crate::domain::job::{JobRecord, JobState};
 use crate::domain::{Report, Staff};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -20,35 +21,6 @@ impl OutboxEntry {
     pub fn frame(&self) -> serde_json::Value {
         serde_json::json!({"type": "report", "id": self.id, "report": self.report})
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    /// Stored, not yet (completely) sent.
-    Queued,
-    /// The printer took every byte (and confirmed, where it can).
-    Done,
-    /// A manager moved it to another printer; the copy there prints instead.
-    Moved,
-}
-
-/// A print job in the spool: what to print, where, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobRecord {
-    pub job: u64,
-    pub printer: String,
-    pub doc: crate::print::job::JobDoc,
-    /// The log event that caused it.
-    pub event_id: u64,
-    pub created_at: DateTime<FixedOffset>,
-    pub state: JobState,
-    /// Sends started; more than one means a possible duplicate on paper.
-    pub attempts: u32,
-    /// Set when a send was cut off midway: the next send is marked as a reprint.
-    pub interrupted: bool,
-    pub last_error: Option<String>,
-    pub printed_at: Option<DateTime<FixedOffset>>,
 }
 
 /// A frame the console could not read, kept raw.

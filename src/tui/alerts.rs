@@ -3,10 +3,10 @@
 //! is settled or resolved, the printer or the feed is back, or (for an
 //! unreadable frame, which nothing else clears) someone acknowledged it.
 
+use crate::domain::status::{FeedStatus, LinkState};
+use crate::domain::status::{PrinterState, SpoolStatus};
 use crate::domain::{catalogue, OrderId, OrderState, PaymentSummary, TradeState};
 use crate::engine::Board;
-use crate::feed::status::{FeedStatus, LinkState};
-use crate::print::status::{PrinterState, SpoolStatus};
 use chrono::{DateTime, FixedOffset};
 
 /// What an alert is about; also its identity (one alert per cause).

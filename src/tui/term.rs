@@ -1,15 +1,17 @@
 //! The terminal loop. One `select!` over keys, engine events, the two status
-//! watches, a 1 s tick and the stop signals. A frame is drawn only when
+//! watches, engine work coming back, a 1 s tick and the stop signals. The
+//! loop never waits on the engine: a command goes off with the `Courier`
+//! and its result comes back as a message. A frame is drawn only when
 //! something changed, at most one per 10 ms, inside a synchronized update.
 //! The terminal is restored when the loop ends, on a panic (ratatui's hook),
 //! on SIGTERM and on SIGHUP.
 
-use super::app::{App, Message, UiOptions};
+use super::app::{App, Courier, Message, UiOptions};
 use super::keys;
 use super::source::Source;
+use crate::domain::status::FeedStatus;
+use crate::domain::status::SpoolStatus;
 use crate::domain::Staff;
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
 use crossterm::event::{Event as TermEvent, EventStream, KeyEvent};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use futures_util::StreamExt;
@@ -43,6 +45,7 @@ enum Wake {
     Tick,
     Stop,
     Frame,
+    Done(Message),
     TerminalGone(io::Error),
 }
 
@@ -87,6 +90,7 @@ pub async fn run_app_with(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let (mut feed_open, mut printers_open) = (true, true);
+    let mut courier = Courier::default();
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
     loop {
@@ -117,6 +121,7 @@ pub async fn run_app_with(
             r = async { link.as_mut().expect("guarded by is_some").changed().await }, if link.is_some() => {
                 Wake::Link(r.ok().and_then(|()| link.as_mut().map(|l| *l.borrow_and_update())))
             }
+            m = courier.next() => Wake::Done(m),
             _ = tick.tick() => Wake::Tick,
             _ = term_sig.recv() => Wake::Stop,
             _ = hup_sig.recv() => Wake::Stop,
@@ -152,11 +157,14 @@ pub async fn run_app_with(
                 link = None;
                 continue;
             }
+            Wake::Done(m) => m,
             Wake::Tick => Message::Tick,
             Wake::Stop => Message::Quit,
             Wake::TerminalGone(e) => return Err(e),
         };
-        app.handle(msg).await;
+        if let Some(work) = app.step(msg) {
+            courier.send(work);
+        }
         dirty = true;
         if app.should_quit() {
             break;

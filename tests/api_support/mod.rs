@@ -124,3 +124,54 @@ pub async fn until(app: &mut App, what: &str, f: impl Fn(&App) -> bool) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
+
+/// A slow link to the console: a TCP relay on loopback that holds every
+/// chunk `delay` before passing it on, both ways. Returns its `ws://` URL.
+pub async fn delayed_link(url: &str, delay: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    let target = url.trim_start_matches("ws://").to_string();
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port for the relay");
+    let addr = listener.local_addr().expect("the relay's address");
+    // One direction: chunks keep their order and each waits `delay`.
+    async fn carry(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        delay: Duration,
+    ) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some((due, bytes)) = rx.recv().await {
+                tokio::time::sleep_until(due).await;
+                let bytes: Vec<u8> = bytes;
+                if to.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n) = from.read(&mut buf).await {
+            if n == 0
+                || tx
+                    .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                    .is_err()
+            {
+                return;
+            }
+        }
+    }
+    tokio::spawn(async move {
+        while let Ok((screen, _)) = listener.accept().await {
+            let Ok(console) = TcpStream::connect(&target).await else {
+                continue;
+            };
+            let (sr, sw) = screen.into_split();
+            let (cr, cw) = console.into_split();
+            tokio::spawn(carry(sr, cw, delay));
+            tokio::spawn(carry(cr, sw, delay));
+        }
+    });
+    format!("ws://{addr}")
+}

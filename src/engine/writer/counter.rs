@@ -2,9 +2,9 @@
 //! numbers) and the pay-code collect report.
 
 use super::{Writer, Writes, META};
+use crate::domain::business_day::business_date;
 use crate::domain::report::Report;
 use crate::domain::{EventBody, OrderId};
-use crate::engine::clock::business_date;
 use crate::engine::EngineError;
 use crate::store::be_u64;
 use chrono::{DateTime, FixedOffset};

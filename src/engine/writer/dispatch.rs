@@ -3,12 +3,13 @@
 //! loads what they need and stages what they return.
 
 use super::{need_role, Writer, Writes, IDEM, META, OUTBOX, OUTBOX_IDS, QUARANTINE, SPOOL, STAFF};
+use crate::domain::job::JobState;
 use crate::domain::staff::pin_is_well_formed;
 use crate::domain::{
     Actor, Approval, Command, EventBody, OrderId, PlatformOutcome, Refusal, Staff,
 };
 use crate::engine::{pins, Committed, EngineError, Op};
-use crate::store::{decode, encode, JobState, QuarantinedFrame, StaffRecord};
+use crate::store::{decode, encode, QuarantinedFrame, StaffRecord};
 use chrono::{DateTime, FixedOffset};
 
 impl Writer {

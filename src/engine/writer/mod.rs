@@ -18,10 +18,11 @@ mod spool;
 mod staff;
 mod stage;
 
-use super::clock::business_date;
 use super::{Board, EngineConfig, EngineError, EngineStats};
+use crate::domain::business_day::business_date;
+use crate::domain::job::{JobRecord, JobState};
 use crate::domain::{Event, OrderId, OrderState, Staff};
-use crate::store::{be_u64, JobRecord, JobState, Store};
+use crate::store::{be_u64, Store};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -2,10 +2,11 @@
 //! printer's queue to another, and reprints.
 
 use super::{need_role, Writer, Writes, SPOOL};
+use crate::domain::job::JobDoc;
+use crate::domain::job::{JobRecord, JobState};
 use crate::domain::{Actor, Approval, EventBody, OrderId, OrderState, Refusal};
 use crate::engine::{Committed, EngineError};
-use crate::print::job::JobDoc;
-use crate::store::{encode, JobRecord, JobState};
+use crate::store::encode;
 use chrono::{DateTime, FixedOffset};
 
 impl Writer {

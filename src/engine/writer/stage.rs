@@ -6,11 +6,12 @@ use super::{
     Writer, Writes, BY_DATE, IDEM, LOG, META, OPEN, ORDERS, OUTBOX, OUTBOX_IDS, QUARANTINE, SPOOL,
     STAFF,
 };
+use crate::domain::business_day::business_date;
+use crate::domain::job::{JobRecord, JobState};
 use crate::domain::report::{reports_for, Report};
 use crate::domain::{Actor, Event, EventBody, OrderId, OrderState};
-use crate::engine::clock::business_date;
 use crate::engine::EngineError;
-use crate::store::{be_u64, date_key, decode, encode, JobRecord, JobState, OutboxEntry};
+use crate::store::{be_u64, date_key, decode, encode, OutboxEntry};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
 

@@ -1,6 +1,7 @@
 //! The cashier screen: the orders that need money or a decision, and the
 //! manager's dialog (void, resolve a double payment) asked on the spot.
 
+use super::message::ManagerAction;
 use super::message::{Effect, Message, Note, Pending};
 use super::settle::{SettleDialog, SettleStage};
 use super::{App, Dialog};
@@ -10,12 +11,6 @@ use crate::domain::{
 use crate::tui::alerts;
 use crate::tui::text::refusal_text;
 use chrono::{DateTime, FixedOffset};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ManagerAction {
-    Void,
-    ResolveDouble { refund_in_store: bool },
-}
 
 /// A manager-only action: the manager's id and PIN are asked on the spot.
 #[derive(Debug, Clone)]

@@ -14,11 +14,11 @@ use super::{App, Dialog, Effect, Message, Note, Pending, SettleDialog, SettleSta
 use crate::counter::entry::EntryField;
 use crate::counter::{Menu, OrderEntry};
 use crate::domain::paycode::{channel_of, mask};
+use crate::domain::status::LinkState;
 use crate::domain::{
     AuthCode, Command, Event, EventBody, FirePolicy, Method, OrderId, PayChannel, TenderInput,
     TradeState,
 };
-use crate::feed::status::LinkState;
 use std::sync::Arc;
 
 /// What the counter needs from the config: the menu and the parts of a

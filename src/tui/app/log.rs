@@ -2,9 +2,9 @@
 
 use super::message::{Effect, Message};
 use super::App;
+use crate::domain::business_day::business_date;
 use crate::domain::staff::PIN_LOCK_AFTER;
 use crate::domain::{Event, EventBody};
-use crate::engine::clock::business_date;
 use chrono::{DateTime, FixedOffset};
 
 /// How many log lines the log screen keeps.

@@ -2,12 +2,10 @@
 //! command an update sends to the engine (`Effect`), and what the app does
 //! with its result when it comes back (`Pending`).
 
-use super::cashier::ManagerAction;
-use super::shift::ShiftAction;
 use super::Screen;
+use crate::domain::status::{FeedStatus, SpoolStatus};
 use crate::domain::{Command, Event, Fen, Method, StaffId};
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
+use crate::engine::{Committed, EngineError};
 use std::sync::Arc;
 
 /// The last thing that happened, on the bottom line.
@@ -18,7 +16,7 @@ pub enum Note {
 }
 
 /// What a key (or the outside world) asks of the app.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Message {
     Quit,
     /// An attached screen lost its console (`Some`: what to show) or has it again.
@@ -67,6 +65,21 @@ pub enum Message {
     Printers(SpoolStatus),
     Tick,
     Resize,
+    /// Engine work sent off earlier came back (`outgoing`).
+    Done(Box<Done>),
+}
+
+/// How engine work sent off the loop ended.
+#[derive(Debug)]
+pub enum Done {
+    Command {
+        pending: Pending,
+        res: Result<Committed, EngineError>,
+    },
+    Printed {
+        res: Result<(), EngineError>,
+        after_close: Option<Option<Note>>,
+    },
 }
 
 /// A command the app wants executed, and what to do with its result.
@@ -108,4 +121,18 @@ pub enum Pending {
         pickup: String,
         masked: String,
     },
+}
+
+/// What a manager approves on the spot (the cashier screen's dialog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagerAction {
+    Void,
+    ResolveDouble { refund_in_store: bool },
+}
+
+/// Opening or closing a shift (the shift dialog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftAction {
+    Open,
+    Close,
 }

@@ -11,6 +11,8 @@
 //! - `message`: messages, effects and what a pending command waits for.
 //! - `sign_in`, `rail`, `cashier`, `settle`, `counter`, `shift`, `printers`,
 //!   `alerts`, `log`, `report`: each screen or dialog's state and update.
+//! - `outgoing`: engine work sent off the loop; its outcome comes back as
+//!   `Message::Done` (the screen never waits on the engine).
 //! - `results`: a command's result folded back into the screens.
 //!
 //! This file holds `App` itself: its fields, the top-level `update` that
@@ -22,6 +24,7 @@ pub mod counter;
 mod log;
 pub mod message;
 pub mod options;
+pub mod outgoing;
 mod printers;
 pub mod rail;
 mod report;
@@ -30,20 +33,20 @@ pub mod settle;
 pub mod shift;
 pub mod sign_in;
 
-pub use cashier::{ManagerAction, ManagerDialog};
+pub use cashier::ManagerDialog;
 pub use log::LogLine;
-pub use message::{Effect, Message, Note, Pending};
+pub use message::{Done, Effect, ManagerAction, Message, Note, Pending, ShiftAction};
 pub use options::UiOptions;
+pub use outgoing::{Courier, Outgoing};
 pub use rail::{pickup_digits, RailState};
 pub use settle::{SettleDialog, SettleStage};
-pub use shift::{ShiftAction, ShiftDialog};
+pub use shift::ShiftDialog;
 pub use sign_in::{SignInField, SignInForm};
 
+use crate::domain::business_day::business_date;
+use crate::domain::status::{FeedStatus, SpoolStatus};
 use crate::domain::{Event, EventBody, OrderId, OrderState, Role, Staff, StaffId};
-use crate::engine::clock::business_date;
 use crate::engine::Board;
-use crate::feed::status::FeedStatus;
-use crate::print::status::SpoolStatus;
 use crate::report::ZReport;
 use crate::tui::alerts::{Alert, AlertKey};
 use crate::tui::source::Source;
@@ -110,7 +113,7 @@ pub struct App {
     pub(crate) link_lost: Option<String>,
     pub(crate) quit: bool,
     /// The spool as last read (newest first) for the printers screen.
-    pub(crate) jobs: Vec<crate::store::JobRecord>,
+    pub(crate) jobs: Vec<crate::domain::job::JobRecord>,
     pub(crate) jobs_selected: usize,
     pub(crate) jobs_read_at: Option<std::time::Instant>,
     pub(crate) counter: Option<counter::CounterSetup>,
@@ -250,36 +253,6 @@ impl App {
             ],
             (Some(Role::Manager), false) => {
                 &[Screen::Cashier, Screen::Rail, Screen::Alerts, Screen::Log]
-            }
-        }
-    }
-
-    /// Handles one message, runs the command it asks for, and folds in the
-    /// events that command committed.
-    pub async fn handle(&mut self, msg: Message) {
-        if matches!(msg, Message::PrintReport) && self.screen == Screen::Report {
-            self.print_report().await;
-            return;
-        }
-        if let Some(eff) = self.update(msg) {
-            let closing = matches!(eff.pending, Pending::Shift(ShiftAction::Close));
-            let mut res = self.source.execute(eff.cmd).await;
-            for cmd in eff.then {
-                if res.is_err() {
-                    break;
-                }
-                res = self.source.execute(cmd).await;
-            }
-            let closed = closing && res.is_ok();
-            self.finish(eff.pending, res);
-            self.drain_events();
-            // The Z-report prints as the shift closes.
-            if closed {
-                let done = self.note.clone();
-                self.print_report().await;
-                if let (Some(Note::Done(a)), Some(Note::Done(b))) = (done, self.note.clone()) {
-                    self.note = Some(Note::Done(format!("{a}; {b}")));
-                }
             }
         }
     }

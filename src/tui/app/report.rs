@@ -1,10 +1,10 @@
 //! The report screen (managers): X of the open shift, else Z of the last,
 //! and printing it on the receipt printer.
 
-use super::message::{Effect, Message, Note};
-use super::shift::{ShiftAction, ShiftDialog};
+use super::message::ShiftAction;
+use super::message::{Effect, Message};
+use super::shift::ShiftDialog;
 use super::{App, Dialog};
-use crate::tui::text::error_text;
 
 impl App {
     /// Reads the report from the log: the open shift so far, else the last
@@ -58,25 +58,5 @@ impl App {
             _ => {}
         }
         None
-    }
-
-    /// Spools the report on the receipt printer (32 columns: fits 58 and 80 mm).
-    pub(super) async fn print_report(&mut self) {
-        let w = self.words;
-        let Some(Ok(r)) = &self.report else {
-            return;
-        };
-        let Some(engine) = self.source.local().cloned() else {
-            return;
-        };
-        let Some(printer) = engine.config().routes.receipt_printer() else {
-            self.note = Some(Note::Refused(w.no_receipt_printer.into()));
-            return;
-        };
-        let doc = crate::report::layout::print_doc(r, 32);
-        self.note = Some(match engine.spool_add(printer.to_string(), doc).await {
-            Ok(_) => Note::Done(w.report_printed.into()),
-            Err(e) => Note::Refused(error_text(w, &e)),
-        });
     }
 }

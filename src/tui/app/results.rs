@@ -1,10 +1,10 @@
 //! A command's result folded back into the screens: a note on the bottom
 //! line, the dialog closed, or the refusal shown where it was asked.
 
-use super::cashier::ManagerAction;
+use super::message::ManagerAction;
+use super::message::ShiftAction;
 use super::message::{Note, Pending};
 use super::settle::SettleStage;
-use super::shift::ShiftAction;
 use super::sign_in::SignInField;
 use super::{App, Dialog};
 use crate::domain::{EventBody, Refusal};

@@ -2,15 +2,10 @@
 //! denomination, a manager's approval). What a close comes to is decided
 //! by the engine with `domain::shift::close`.
 
+use super::message::ShiftAction;
 use super::message::{Effect, Message, Pending};
 use super::{App, Dialog};
 use crate::domain::{Approval, Command, Fen, StaffId};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShiftAction {
-    Open,
-    Close,
-}
 
 /// Opening a shift (the float, the staff member's own PIN) or closing it
 /// (the drawer counted piece by piece, a manager's id and PIN, and whether

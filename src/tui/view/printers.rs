@@ -3,8 +3,8 @@
 
 use super::super::app::App;
 use super::super::width::{fit, pad};
+use crate::domain::job::JobState;
 use crate::print::profile::Profile;
-use crate::store::JobState;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -117,8 +117,8 @@ pub(super) fn printers(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).render(inner, buf);
 }
 
-fn job_pickup(j: &crate::store::JobRecord) -> Option<String> {
-    use crate::print::job::JobDoc;
+fn job_pickup(j: &crate::domain::job::JobRecord) -> Option<String> {
+    use crate::domain::job::JobDoc;
     fn of(d: &JobDoc) -> Option<String> {
         match d {
             JobDoc::Kitchen { order, .. } | JobDoc::Cancel { order, .. } => {
