@@ -12,7 +12,7 @@
 //! rolled the store back to the moment it had started. So every commit goes
 //! through [`SledBarrier::after_flush`]: `fdatasync` of `db`, then any new
 //! blob file and the `blobs` folder. Removing it makes the power-cut test
-//! (`tests/powercut.rs`) fail; do not remove it as redundant.
+//! (`tests/powercut/`) fail; do not remove it as redundant.
 //!
 //! sled's snapshot files (`snap.*`) need nothing more: sled fsyncs each one
 //! before renaming it into place, and a cut that loses the rename (or the

@@ -1,8 +1,6 @@
 //! The power-cut disk's own tests: through std::fs on a real FUSE mount,
 //! what an fsync keeps, what a cut drops, and a real sled store on it.
 
-mod powercut_support;
-
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -13,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use powercut_support::disk::{fuse_available, Disk};
+use crate::disk::{fuse_available, Disk};
 
 /// A disk mounted on a fresh temporary folder; the disk goes first on drop.
 struct Mounted {
@@ -527,7 +525,7 @@ fn run_sled_child_and_cut(m: &Mounted, dir: &Path, mode: &str) {
         Command::new(exe)
             .args([
                 "--exact",
-                "sled_writer_child",
+                "disk_rules::sled_writer_child",
                 "--ignored",
                 "--nocapture",
                 "--test-threads=1",
