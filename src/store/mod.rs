@@ -86,6 +86,13 @@ pub struct Store {
     pub fault: fault::WriteFault,
     /// The fsyncs that make a flush survive a power cut (`durable`).
     barrier: durable::SledBarrier,
+    /// Between a commit's transaction and its barrier, sled already shows
+    /// the new records to readers although a power cut would still take
+    /// them. The writer holds this for writing across both; readers that
+    /// act on what they read (the feed sending reports, the spool printing,
+    /// screens and `ctl`) hold it for reading, so they only ever see what is
+    /// on the disk ([`Store::durable_reads`]).
+    gate: std::sync::RwLock<()>,
 }
 
 impl Store {
@@ -142,6 +149,7 @@ impl Store {
             archive_cache: std::sync::Mutex::new(None),
             fault: fault::WriteFault::from_env(),
             barrier,
+            gate: std::sync::RwLock::new(()),
         };
         match store.meta.get("schema")? {
             None => {
@@ -171,6 +179,18 @@ impl Store {
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
         self.barrier.after_flush()
+    }
+
+    /// Held by a reader that acts on what it reads: no commit is between
+    /// its transaction and its barrier meanwhile, so everything seen is on
+    /// the disk. Not reentrant: never held by the writer.
+    pub fn durable_reads(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Held by the writer from a commit's transaction to its barrier.
+    pub fn commit_gate(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.gate.write().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn meta_u64(&self, key: &str) -> Result<u64> {

@@ -110,7 +110,12 @@ async fn lunch_with_power_cuts(cuts: u32, every: f64, seed: u64, barrier: bool) 
     let stats = disk.stats();
     let ok = caught_up && clean_stop == Some(0) && tally.problems.is_empty();
     if !ok || std::env::var_os("PASSLINE_POWERCUT_KEEP").is_some() {
-        // The disk goes with its mount; the logs, config and serve.out stay.
+        // The disk goes with its mount: its store is copied out first; the
+        // logs, config and serve.out stay where they are.
+        let copy = dir.path().join("data-after-the-last-cut");
+        if let Err(e) = copy_tree(&data, &copy) {
+            println!("could not copy the store off the disk: {e}");
+        }
         drop(disk);
         let kept = dir.keep();
         println!("power-cut files kept in {}", kept.display());
@@ -191,4 +196,18 @@ async fn demonstration_without_the_barrier_power_cuts_lose_acknowledged_work() {
         o.tally.lost > 0 || !o.tally.problems.is_empty(),
         "without the barrier the cuts should have lost something"
     );
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }

@@ -39,9 +39,14 @@ impl Writer {
                 let res = self.process(req.op);
                 done.push((req.reply, res));
             }
-            let written = self
-                .write_pending()
-                .and_then(|()| self.store.flush().map_err(EngineError::from));
+            // Readers wait out the window in which sled shows the batch
+            // but a power cut would still take it (`Store::durable_reads`).
+            let written = {
+                let store = self.store.clone();
+                let _gate = store.commit_gate();
+                self.write_pending()
+                    .and_then(|()| self.store.flush().map_err(EngineError::from))
+            };
             if let Err(e) = &written {
                 tracing::error!(error = %e, "commit failed: the batch is not durable and was refused");
                 let detail = match e {
