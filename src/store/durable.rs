@@ -175,6 +175,13 @@ impl SledBarrier {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The failure that poisoned the barrier, if a sync failed: the store
+    /// must not be flushed or closed again (sled hangs in `flush` and
+    /// panics in its close after an I/O error), only left.
+    pub fn failed(&self) -> Option<String> {
+        self.lock().failed.clone()
+    }
+
     /// Call after every `Db::flush`: only when this returns `Ok` is what the
     /// flush wrote on the disk.
     pub fn after_flush(&self) -> Result<()> {

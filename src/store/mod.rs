@@ -177,6 +177,12 @@ impl Store {
     /// the fsyncs that make it survive a power cut (`durable`). Nobody may
     /// hear "done" about a write before this returns `Ok`.
     pub fn flush(&self) -> Result<()> {
+        if let Some(why) = self.barrier.failed() {
+            // After an I/O error sled's own flush can wait forever.
+            return Err(StoreError::WriteFailed {
+                detail: format!("an earlier disk sync failed ({why}); restart passline"),
+            });
+        }
         self.db.flush()?;
         self.barrier.after_flush()
     }
@@ -321,6 +327,18 @@ impl Store {
         let hint = self.path.join(LAST_BACKUP_FILE);
         if let Err(e) = durable::write_atomic(&hint, file.display().to_string().as_bytes()) {
             tracing::warn!(error = %e, "could not record the last backup's name");
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if self.barrier.failed().is_some() {
+            // sled's close flushes and fsyncs again, and after an I/O error
+            // that hangs or panics: leave it open instead (the process is
+            // ending or restarting; nothing more could be made durable).
+            tracing::error!("the disk failed a sync: leaving the store without closing it");
+            std::mem::forget(self.db.clone());
         }
     }
 }

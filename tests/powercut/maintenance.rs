@@ -132,6 +132,25 @@ fn run_with_cut(
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+    if !disk.is_dead() && !linger.is_zero() {
+        // A clean stop, during which the armed cut may still come: it
+        // must stop either way (a failing disk must not hang it).
+        // SAFETY: our own child, not yet waited.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let stop_by = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if disk.is_dead() || matches!(child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            if std::time::Instant::now() > stop_by {
+                let _ = child.kill();
+                panic!("passline {args:?} did not stop within 20 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
     let cut = disk.is_dead();
     if cut {
         // The power is out: whatever the program does now, nothing lands.
@@ -139,10 +158,6 @@ fn run_with_cut(
         let _ = child.wait();
         disk.power_on();
     } else if !linger.is_zero() {
-        // SAFETY: our own child, not yet waited.
-        unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-        }
         let _ = child.wait();
     } else {
         let out = child.wait_with_output().expect("its output");
@@ -322,4 +337,38 @@ fn power_cuts_in_archiving_compaction_backup_and_restore_leave_a_store_that_open
         "powercut ops: {cut_runs} cuts in archiving, compaction, backup and restore; fsyncs {}, bytes dropped {}",
         stats.fsyncs, stats.dropped_bytes
     );
+}
+
+#[test]
+fn a_cut_while_serve_stops_still_lets_it_stop_and_the_store_opens() {
+    let dir = tempfile::Builder::new()
+        .prefix("passline-powercut-stop-")
+        .tempdir()
+        .expect("a temp dir");
+    let disk = mount_disk(dir.path());
+    let old = old_day_store();
+    let data = disk.mountpoint().join("data");
+    copy_durably(old.dir.path(), &data);
+    let config = maintenance_config(dir.path(), &data);
+    let before = export(&config);
+    let mut child = passline(&config, &["serve"]).spawn().expect("start serve");
+    // Up, and done archiving the old day.
+    std::thread::sleep(Duration::from_secs(3));
+    // The power goes at the stop's first write or sync.
+    disk.cut_after_ops(1);
+    // SAFETY: our own child, not yet waited.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let stop_by = std::time::Instant::now() + Duration::from_secs(20);
+    while !matches!(child.try_wait(), Ok(Some(_))) {
+        if std::time::Instant::now() > stop_by {
+            let _ = child.kill();
+            panic!("serve hung on a disk that failed while it stopped");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(disk.is_dead(), "the stop wrote nothing: the cut never came");
+    disk.power_on();
+    assert!(export(&config) == before, "the history changed");
 }

@@ -62,6 +62,11 @@ impl Writer {
                     });
                 }
                 self.reload();
+                // A stop in a batch that failed still stops (it used to be
+                // lost here, and a shutdown on a failing disk waited forever).
+                if stop {
+                    break;
+                }
                 continue;
             }
             self.stats.flushes += 1;
