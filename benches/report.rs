@@ -291,7 +291,7 @@ fn shift_events(log: &mut Log, open: DateTime<FixedOffset>) -> u64 {
 }
 
 fn close_event(log: &mut Log, opened_event: u64, at: DateTime<FixedOffset>) -> ShiftRecord {
-    let expected = passline::domain::shift::expected_cash(
+    let expected = passline::domain::closing::expected_cash(
         Fen(50000),
         log.events.iter().filter(|e| e.id >= opened_event),
     );

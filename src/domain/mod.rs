@@ -1,15 +1,19 @@
 //! The pure core: money, orders, payments, kitchen state, staff, events and the
 //! rules that turn commands into events. No I/O, no clocks, no async.
 
+pub mod apply;
 pub mod business_day;
 pub mod catalogue;
+pub mod closing;
 pub mod command;
 pub mod event;
 pub mod job;
+pub mod lockout;
 pub mod money;
 pub mod order;
 pub mod paycode;
 pub mod platform;
+pub mod refusal;
 pub mod replay;
 pub mod report;
 pub mod route;

@@ -2,11 +2,12 @@
 //! causes or why it is refused. Pure: the engine supplies the clock, the
 //! config and the staff lookup (PINs are verified by the engine before this).
 
-use super::command::{Command, Refusal};
+use super::command::Command;
 use super::event::{EventBody, UpdateEffect};
 use super::money::Fen;
 use super::order::{Order, OrderId};
 use super::platform::{PaymentUpdate, PlatformEvent, TradeState};
+use super::refusal::{forbidden, Refusal};
 use super::staff::{Role, Staff};
 use super::state::{Kitchen, OrderState};
 use super::tender::{quote, CashRounding, Method, Tender, TenderInput};
@@ -505,15 +506,6 @@ fn update_effect(st: &OrderState, u: &PaymentUpdate) -> UpdateEffect {
                 UpdateEffect::Applied
             }
         }
-    }
-}
-
-/// The refusal for a staff member whose role does not allow a command.
-pub(crate) fn forbidden(s: &Staff, needed: &str) -> Refusal {
-    Refusal::Forbidden {
-        who: format!("{} {}", s.id, s.name),
-        role: s.role.as_str().into(),
-        needed: needed.into(),
     }
 }
 

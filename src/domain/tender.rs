@@ -1,7 +1,7 @@
 //! In-store tenders: how a cashier settles an order (cash, card, scan, voucher, other).
 
-use super::command::Refusal;
 use super::money::Fen;
+use super::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod protocol;
+pub mod settings;
 pub mod status;
 
 pub use client::{run_feed, FeedConfig, FeedConfigError, FeedTiming};

@@ -2,7 +2,7 @@
 //! (`section,item,detail,count,amount`, amounts in yuan with two decimals,
 //! exact), and the error log (failed payments by code and hour) alone.
 
-use super::fold::ZReport;
+use super::sections::ZReport;
 use crate::domain::catalogue;
 use crate::domain::shift::Denomination;
 use crate::domain::Fen;

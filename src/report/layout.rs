@@ -4,7 +4,7 @@
 //! width: a label too long for its amount puts the amount on the next line.
 //! Printed reports are in Chinese; the screen follows the console's language.
 
-use super::fold::{ReportKind, TenderKind, ZReport};
+use super::sections::{ReportKind, TenderKind, ZReport};
 use crate::domain::job::JobDoc;
 use crate::domain::shift::{Denomination, IssueKind};
 use crate::domain::{Channel, Fen};

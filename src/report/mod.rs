@@ -12,8 +12,10 @@
 pub mod export;
 pub mod fold;
 pub mod layout;
+pub mod sections;
 
-pub use fold::{build, Folder, ReportKind, TenderKind, ZReport};
+pub use fold::{build, Folder};
+pub use sections::{ReportKind, TenderKind, ZReport};
 
 use crate::domain::shift::{shift_key, ShiftRecord};
 use crate::domain::Event;

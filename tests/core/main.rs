@@ -10,6 +10,7 @@ mod counter_engine;
 mod crash;
 mod engine;
 mod fuzz_findings;
+mod layers;
 mod payment_vectors;
 mod print_layout;
 mod print_spool;

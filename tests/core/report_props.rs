@@ -8,8 +8,9 @@ use crate::common;
 
 use chrono::Duration;
 use common::{order, TestStore};
+use passline::domain::closing::open_issues;
 use passline::domain::replay::fold;
-use passline::domain::shift::{open_issues, Denomination};
+use passline::domain::shift::Denomination;
 use passline::domain::*;
 use passline::report::{self, TenderKind};
 use proptest::prelude::*;

@@ -191,6 +191,6 @@ pub(super) fn need_role(s: &Staff, allowed: bool, needed: &str) -> Result<(), En
     if allowed {
         Ok(())
     } else {
-        Err(crate::domain::rules::forbidden(s, needed).into())
+        Err(crate::domain::refusal::forbidden(s, needed).into())
     }
 }

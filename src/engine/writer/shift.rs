@@ -1,8 +1,8 @@
 //! Opening and closing a shift: the shift record in `meta` and the window
-//! of the log it reads. What a close comes to is `domain::shift_rules::close`.
+//! of the log it reads. What a close comes to is `domain::closing::close`.
 
 use super::{Writer, Writes, META};
-use crate::domain::shift as shift_rules;
+use crate::domain::closing;
 use crate::domain::shift::{shift_key, DrawerCount, ShiftRecord};
 use crate::domain::{Actor, Approval, EventBody, Fen, OrderState, Refusal, StaffId};
 use crate::engine::EngineError;
@@ -33,11 +33,11 @@ impl Writer {
             Some(p) => self.check_pin(staff_id, p)?,
             None => self.active_staff(staff_id)?,
         };
-        shift_rules::may_run_shift(&staff)?;
+        closing::may_run_shift(&staff)?;
         if let Some(open) = self.open_shift_record()? {
             return Err(Refusal::ShiftOpen { shift: open.number }.into());
         }
-        shift_rules::check_float(float)?;
+        closing::check_float(float)?;
         let number = self
             .get(META, b"shift_seq")?
             .map(|v| be_u64(&v))
@@ -90,16 +90,16 @@ impl Writer {
         now: DateTime<FixedOffset>,
     ) -> Result<(), EngineError> {
         let staff = self.active_staff(staff_id)?;
-        shift_rules::may_run_shift(&staff)?;
+        closing::may_run_shift(&staff)?;
         let approver = self.check_pin(&approval.staff_id, &approval.pin)?;
-        shift_rules::may_approve_close(&approver)?;
+        closing::may_approve_close(&approver)?;
         let Some(mut rec) = self.open_shift_record()? else {
             return Err(Refusal::NoShiftOpen.into());
         };
         // Decode only what may move cash: the rest of a day's log is
         // thousands of events (docs/performance.md, "Reports").
         let window = self.log_of_kinds_after(rec.opened_event, &EventBody::CASH_KINDS)?;
-        let closed = shift_rules::close(
+        let closed = closing::close(
             &rec,
             &staff.id,
             &approver.id,

@@ -1,8 +1,8 @@
 //! Staff records and PIN checks. The lockout policy is the domain's
-//! (`domain::staff::wrong_pin`); this file stores its outcome.
+//! (`domain::lockout::wrong_pin`); this file stores its outcome.
 
 use super::{Writer, Writes, STAFF};
-use crate::domain::staff::{locked_for, wrong_pin};
+use crate::domain::lockout::{locked_for, wrong_pin};
 use crate::domain::{Actor, EventBody, Refusal, Staff, StaffId};
 use crate::engine::{pins, EngineError};
 use crate::store::{decode, encode, StaffRecord};

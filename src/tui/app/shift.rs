@@ -1,6 +1,6 @@
 //! The shift dialog: opening (the float) and closing (the drawer counted by
 //! denomination, a manager's approval). What a close comes to is decided
-//! by the engine with `domain::shift::close`.
+//! by the engine with `domain::closing::close`.
 
 use super::message::ShiftAction;
 use super::message::{Effect, Message, Pending};
