@@ -1,8 +1,12 @@
 //! sled trees, key layout, encoding, schema version, backup and restore.
 //!
+//! Values are records in the compact encoding (`codec`: CBOR, lz4-packed
+//! when that is smaller, behind a format byte; JSON written by older builds
+//! is still read).
+//!
 //! Trees (keys big-endian so sled's order is numeric order):
-//! - `log`: event id (u64) → `Event` JSON, append-only, gapless from 1
-//! - `orders`: order id → `OrderState` JSON (the projection)
+//! - `log`: event id (u64) → `Event`, append-only, gapless from 1
+//! - `orders`: order id → `OrderState` (the projection)
 //! - `open`: order id → empty (orders not yet closed)
 //! - `by_date`: `YYYY-MM-DD` 0x00 order id → empty (business-date index)
 //! - `outbox`: outbox seq (u64) → `OutboxEntry`; `outbox_ids`: report id → seq
@@ -19,14 +23,15 @@
 
 pub mod archive;
 pub mod backup;
+pub mod codec;
 pub mod compact;
 pub mod durable;
 pub mod fault;
 pub mod records;
 
 use crate::domain::{Event, OrderId, OrderState};
+pub use codec::{decode, encode};
 pub use records::{JobRecord, JobState, OutboxEntry, QuarantinedFrame, StaffRecord};
-use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 /// How long an open waits for a lock that is being released.
@@ -338,17 +343,6 @@ pub fn be_u64(b: &[u8]) -> u64 {
     let n = b.len().min(8);
     a[8 - n..].copy_from_slice(&b[b.len() - n..]);
     u64::from_be_bytes(a)
-}
-
-pub fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    // Sized for a typical projection, so the writer does not regrow it.
-    let mut out = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut out, v).expect("our own records always serialize");
-    out
-}
-
-pub fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
-    serde_json::from_slice(b).map_err(|e| StoreError::Decode(e.to_string()))
 }
 
 pub fn date_key(date: &str, id: &OrderId) -> Vec<u8> {
