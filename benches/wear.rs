@@ -256,6 +256,7 @@ fn main() {
     });
     let secs = t.elapsed().as_secs_f64();
     let (wb1, cw1) = io_now();
+    codec_cost(&h);
     drop(h);
     engine.shutdown();
     let (wb2, cw2) = io_now();
@@ -296,5 +297,49 @@ fn main() {
         "store folder: {:.1} MiB after ({:.1} MiB before the lunch)",
         size as f64 / 1048576.0,
         size_before as f64 / 1048576.0
+    );
+}
+
+/// What encoding and decoding one record costs the writer, in each
+/// encoding, for the projection and the event of an order of the run.
+fn codec_cost(h: &EngineHandle) {
+    use passline::store::codec::{decode, encode, encode_json};
+    let st = h
+        .order(&"WX20261125-0000001".into())
+        .expect("read")
+        .expect("an order of the run");
+    let ev = h.events_after(0, 1).expect("log").remove(0);
+    fn time<T: serde::Serialize + serde::de::DeserializeOwned>(
+        what: &str,
+        v: &T,
+        enc: fn(&T) -> Vec<u8>,
+    ) -> String {
+        let n = 20_000;
+        let t = Instant::now();
+        let mut bytes = Vec::new();
+        for _ in 0..n {
+            bytes = enc(std::hint::black_box(v));
+        }
+        let e = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+        let t = Instant::now();
+        for _ in 0..n {
+            let _: T = decode(std::hint::black_box(&bytes)).expect("decodes");
+        }
+        let d = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+        format!(
+            "{what} {} B, encode {e:.1} µs, decode {d:.1} µs",
+            bytes.len()
+        )
+    }
+    println!(
+        "records: projection: {}; {}; first event: {}; {}",
+        time("JSON", &st, encode_json),
+        time("compact", &st, encode),
+        time("JSON", &ev, encode_json),
+        time("compact", &ev, |v| {
+            let mut out = vec![passline::store::codec::FORMAT_CBOR];
+            ciborium::into_writer(v, &mut out).expect("cbor");
+            out
+        }),
     );
 }
