@@ -129,4 +129,18 @@ mod tests {
             assert!(decode::<serde_json::Value>(bad).is_err(), "{bad:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_read_as_a_record_are_a_record_or_an_error(
+            format in proptest::sample::select(vec![FORMAT_CBOR, FORMAT_CBOR_LZ4, b'{', 0xff]),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+        ) {
+            let mut b = vec![format];
+            b.extend_from_slice(&body);
+            let _ = decode::<crate::domain::Event>(&b);
+            let _ = decode::<crate::domain::OrderState>(&b);
+            let _ = decode::<crate::store::JobRecord>(&b);
+        }
+    }
 }
