@@ -184,8 +184,8 @@ fn raw_batches(n: u64) -> Vec<RawBatch> {
 /// the engine commits), then a flush. The ceiling for this workload.
 fn raw_sled(batches: &[RawBatch], events: u64, transaction: bool) -> f64 {
     let dir = tempfile::tempdir().expect("dir");
-    let db = sled::Config::new()
-        .path(dir.path())
+    // The store's own sled settings (its segment size), nothing else of it.
+    let db = passline::store::sled_config(dir.path())
         .cache_capacity(CACHE)
         .flush_every_ms(None)
         .open()

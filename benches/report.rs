@@ -544,4 +544,59 @@ fn main() {
         t.elapsed().as_secs_f64() * 1000.0
     );
     assert_eq!(r.tender_net, month.tender_net);
+
+    // --- the same month archived, as the console's archivist leaves it ---
+    let tz = chrono_tz::Asia::Shanghai;
+    let t = Instant::now();
+    let mut archived = Vec::new();
+    while let Some(plan) = store
+        .prepare_archive(&date(days), tz, None)
+        .expect("prepare")
+    {
+        archived.push(plan.day.clone());
+        for step in plan.steps(passline::store::archive::STEP_KEYS) {
+            store.commit_archive(&step).expect("archive step");
+        }
+    }
+    println!(
+        "  archived {} days (without summaries) in {:.1} s",
+        archived.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let want = serde_json::to_value(&month).expect("json");
+    let timed = |what: &str| {
+        let mut ms = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let r = report::z_report(&store, Some(1)).expect("z-report");
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(serde_json::to_value(&r).expect("json"), want, "{what}");
+        }
+        println!(
+            "  z_report over the archived month, {what}: median {:8.1} ms (runs {ms:.0?})",
+            median_ms(ms.clone())
+        );
+    };
+    timed("every event folded (days without summaries)");
+    // The summaries archiving writes now, added to those days (one step
+    // each that deletes nothing: the index entry again, with the summary).
+    let t = Instant::now();
+    let through = store.archived_through().expect("through");
+    for day in archived {
+        let summary = report::summary::of_archived_day(&store, &day.date).expect("summary");
+        store
+            .commit_archive(&passline::store::archive::Plan {
+                day,
+                events: Vec::new(),
+                orders: Vec::new(),
+                through,
+                summary: Some(summary),
+            })
+            .expect("summary written");
+    }
+    println!(
+        "  day summaries for the month made and written in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    timed("from the day summaries");
 }

@@ -46,8 +46,13 @@ pub fn open_issue(st: &OrderState) -> Option<OpenIssue> {
 /// The open issues of a set of orders, most urgent first, then by order id.
 pub fn open_issues<'a>(orders: impl IntoIterator<Item = &'a OrderState>) -> Vec<OpenIssue> {
     let mut v: Vec<OpenIssue> = orders.into_iter().filter_map(open_issue).collect();
-    v.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.order_id.cmp(&b.order_id)));
+    sort_issues(&mut v);
     v
+}
+
+/// The order open issues are listed in: by kind, then by order id.
+pub fn sort_issues(v: &mut [OpenIssue]) {
+    v.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.order_id.cmp(&b.order_id)));
 }
 
 /// Cash the drawer should hold: the float, plus every cash tender (its

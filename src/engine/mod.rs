@@ -393,9 +393,17 @@ impl EngineHandle {
         // Each step empties one day; the bound only guards against a step
         // that could not remove anything (every order changed meanwhile).
         for _ in 0..100_000 {
-            let Some(plan) = self.store.prepare_archive(&before, self.config.tz, None)? else {
+            let Some(mut plan) = self.store.prepare_archive(&before, self.config.tz, None)? else {
                 break;
             };
+            // The day's report, folded once from the file just written. A
+            // day without one is folded when read, so its failure only warns.
+            match crate::report::summary::of_archived_day(&self.store, &plan.day.date) {
+                Ok(sum) => plan.summary = Some(sum),
+                Err(e) => {
+                    tracing::warn!(date = %plan.day.date, error = %e, "no report summary for the day")
+                }
+            }
             let day = plan.day.clone();
             let idle = plan.events.is_empty();
             // Small steps, so a command waits for one of them, not the day.

@@ -12,14 +12,15 @@ use super::sections::{
     Printing, RefundLine, ReportKind, Resolution, StationTime, TenderKind, TenderLine, VoidLine,
     ZReport,
 };
-use crate::domain::closing::open_issues;
+use crate::domain::closing::{open_issues, sort_issues};
 use crate::domain::job::JobDoc;
 use crate::domain::job::JobRecord;
-use crate::domain::shift::OpenIssue;
+use crate::domain::shift::{DrawerCount, OpenIssue};
 use crate::domain::{
     Event, EventBody, Fen, Kitchen, OrderId, OrderState, PayChannel, StaffId, TradeState,
 };
 use chrono::{DateTime, FixedOffset, Timelike};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default)]
@@ -73,6 +74,64 @@ pub struct Folder {
     last_refund: Option<(u64, OrderId, Fen)>,
     closed_issues: Option<Vec<OpenIssue>>,
     span: Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)>,
+    /// The window's shift events, in order (kept for [`Folder::part`]).
+    marks: Vec<ShiftMark>,
+    /// Sales and open orders of the days added whole ([`Folder::absorb`]).
+    absorbed_sales: Vec<ChannelSales>,
+    absorbed_open: Vec<OpenIssue>,
+}
+
+/// A shift opening or closing as the report reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ShiftMark {
+    Opened {
+        shift: u64,
+        at: DateTime<FixedOffset>,
+        by: StaffId,
+        float: Fen,
+    },
+    Closed {
+        shift: u64,
+        at: DateTime<FixedOffset>,
+        by: StaffId,
+        approver: StaffId,
+        count: DrawerCount,
+        expected: Fen,
+        counted: Fen,
+        over_short: Fen,
+        open_issues: Vec<OpenIssue>,
+        confirmed: bool,
+    },
+}
+
+/// One stretch of the log folded on its own (a business day, for its
+/// summary: `report::summary`), in the form that adds into a larger
+/// window's fold with [`Folder::absorb`]. It holds only sums, lines and
+/// the stretch's own orders' end state, never an order another stretch
+/// may still change: the summary says when that holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldPart {
+    pub first_event: u64,
+    pub last_event: u64,
+    pub span: Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)>,
+    pub shifts: Vec<ShiftMark>,
+    /// Sales of the orders placed in the stretch, as they stand at its end.
+    pub sales: Vec<ChannelSales>,
+    /// (tender, count, gross, refunds)
+    pub tenders: Vec<(TenderKind, u32, Fen, Fen)>,
+    pub cashiers: Vec<CashierLine>,
+    pub voids: Vec<VoidLine>,
+    pub refunds: Vec<RefundLine>,
+    pub doubles: Vec<DoubleLine>,
+    /// Open issues of the stretch's orders at its end.
+    pub open_orders: Vec<OpenIssue>,
+    pub codes: Vec<(String, u32)>,
+    pub hours: Vec<(u32, u32)>,
+    pub failures: u32,
+    /// (station, seconds from fire to bump summed, dishes)
+    pub stations: Vec<(String, i64, u32)>,
+    pub reprint_requests: u32,
 }
 
 fn pickup(orders: &HashMap<OrderId, OrderState>, id: &OrderId) -> String {
@@ -149,7 +208,182 @@ impl Folder {
             last_refund: None,
             closed_issues: None,
             span: None,
+            marks: Vec::new(),
+            absorbed_sales: Vec::new(),
+            absorbed_open: Vec::new(),
         }
+    }
+
+    /// Whether the fold holds order `id` (placed in the window, or carried
+    /// into it by a shift's opening).
+    pub fn knows(&self, id: &OrderId) -> bool {
+        self.orders.contains_key(id)
+    }
+
+    /// The ids of the orders the fold holds.
+    pub fn order_ids(&self) -> impl Iterator<Item = &OrderId> + '_ {
+        self.orders.keys()
+    }
+
+    /// A shift's opening or closing, for `push` and `absorb` alike.
+    fn shift_mark(&mut self, m: &ShiftMark) {
+        match m {
+            ShiftMark::Opened {
+                shift,
+                at,
+                by,
+                float,
+            } => {
+                if self.r.opened_at.is_none() {
+                    self.r.shift = Some(*shift);
+                    self.r.opened_at = Some(*at);
+                    self.r.opened_by = Some(by.clone());
+                    self.r.cash.float = *float;
+                }
+            }
+            ShiftMark::Closed {
+                shift,
+                at,
+                by,
+                approver,
+                count,
+                expected,
+                counted,
+                over_short,
+                open_issues,
+                confirmed,
+            } => {
+                self.r.shift = Some(*shift);
+                self.r.closed_at = Some(*at);
+                self.r.closed_by = Some(by.clone());
+                self.r.approver = Some(approver.clone());
+                self.r.cash.count = Some(*count);
+                self.r.cash.counted = Some(*counted);
+                self.r.cash.over_short = Some(*over_short);
+                self.r.cash.expected_at_close = Some(*expected);
+                self.r.confirmed_open = *confirmed;
+                self.closed_issues = Some(open_issues.clone());
+            }
+        }
+        self.marks.push(m.clone());
+    }
+
+    /// Sales of the orders placed in the window (not those absorbed), by channel.
+    fn own_sales(&self) -> Vec<ChannelSales> {
+        let mut sales: BTreeMap<&'static str, ChannelSales> = BTreeMap::new();
+        for id in &self.placed {
+            let st = &self.orders[id];
+            add_sale(
+                &mut sales,
+                &ChannelSales {
+                    channel: st.order.channel,
+                    orders: u32::from(!st.is_closed_by_cancel()),
+                    amount: if st.is_closed_by_cancel() {
+                        Fen::ZERO
+                    } else {
+                        st.order.amount_due
+                    },
+                    cancelled: u32::from(st.is_closed_by_cancel()),
+                },
+            );
+        }
+        sales.into_values().collect()
+    }
+
+    /// What this fold has gathered, as a part another fold can absorb.
+    pub fn part(&self) -> FoldPart {
+        FoldPart {
+            first_event: self.r.first_event,
+            last_event: self.r.last_event,
+            span: self.span,
+            shifts: self.marks.clone(),
+            sales: self.own_sales(),
+            tenders: self
+                .tenders
+                .iter()
+                .map(|(k, a)| (*k, a.count, a.gross, a.refunds))
+                .collect(),
+            cashiers: self
+                .cashiers
+                .iter()
+                .map(|(id, c)| CashierLine {
+                    staff_id: id.clone(),
+                    settlements: c.settlements,
+                    amount: c.amount,
+                    by_tender: c.by.iter().map(|(k, f)| (*k, *f)).collect(),
+                })
+                .collect(),
+            voids: self.voids.clone(),
+            refunds: self.refunds.clone(),
+            doubles: self.doubles.clone(),
+            open_orders: open_issues(self.orders.values()),
+            codes: self.codes.iter().map(|(c, n)| (c.clone(), *n)).collect(),
+            hours: self.hours.iter().map(|(h, n)| (*h, *n)).collect(),
+            failures: self.failures,
+            stations: self
+                .stations
+                .iter()
+                .map(|(s, (secs, n))| (s.clone(), *secs, *n))
+                .collect(),
+            reprint_requests: self.reprint_requests,
+        }
+    }
+
+    /// Adds a stretch folded on its own, as if its events had been pushed
+    /// here. Exact only when none of the stretch's events touches an order
+    /// this fold holds, and no later event touches one of the stretch's
+    /// orders (`report::summary` checks both, or folds instead).
+    pub fn absorb(&mut self, p: &FoldPart) {
+        if p.first_event == 0 {
+            return;
+        }
+        if self.r.first_event == 0 {
+            self.r.first_event = p.first_event;
+        }
+        self.r.last_event = p.last_event;
+        if let Some((a, b)) = p.span {
+            self.span = Some(match self.span {
+                Some((first, _)) => (first, b),
+                None => (a, b),
+            });
+        }
+        for m in &p.shifts {
+            self.shift_mark(m);
+        }
+        for (k, count, gross, refunds) in &p.tenders {
+            let acc = self.tenders.entry(*k).or_default();
+            acc.count += count;
+            acc.gross += *gross;
+            acc.refunds += *refunds;
+        }
+        for line in &p.cashiers {
+            let c = self.cashiers.entry(line.staff_id.clone()).or_default();
+            c.settlements += line.settlements;
+            c.amount += line.amount;
+            for (k, f) in &line.by_tender {
+                *c.by.entry(*k).or_default() += *f;
+            }
+        }
+        self.voids.extend(p.voids.iter().cloned());
+        self.refunds.extend(p.refunds.iter().cloned());
+        self.doubles.extend(p.doubles.iter().cloned());
+        for (code, n) in &p.codes {
+            *self.codes.entry(code.clone()).or_default() += n;
+        }
+        for (hour, n) in &p.hours {
+            *self.hours.entry(*hour).or_default() += n;
+        }
+        self.failures += p.failures;
+        for (station, secs, n) in &p.stations {
+            let e = self.stations.entry(station.clone()).or_default();
+            e.0 += secs;
+            e.1 += n;
+        }
+        self.reprint_requests += p.reprint_requests;
+        self.absorbed_sales.extend(p.sales.iter().cloned());
+        self.absorbed_open.extend(p.open_orders.iter().cloned());
+        // A refund resolves a double payment only from the event just before.
+        self.last_refund = None;
     }
 
     /// Folds the next event of the window.
@@ -177,12 +411,12 @@ impl Folder {
                 float,
                 carried,
             } => {
-                if self.r.opened_at.is_none() {
-                    self.r.shift = Some(*shift);
-                    self.r.opened_at = Some(ev.at);
-                    self.r.opened_by = Some(by.clone());
-                    self.r.cash.float = *float;
-                }
+                self.shift_mark(&ShiftMark::Opened {
+                    shift: *shift,
+                    at: ev.at,
+                    by: by.clone(),
+                    float: *float,
+                });
                 for st in carried {
                     self.orders
                         .entry(st.order.id.clone())
@@ -200,18 +434,18 @@ impl Folder {
                 open_issues,
                 confirmed,
                 ..
-            } => {
-                self.r.shift = Some(*shift);
-                self.r.closed_at = Some(ev.at);
-                self.r.closed_by = Some(by.clone());
-                self.r.approver = Some(approver.clone());
-                self.r.cash.count = Some(*count);
-                self.r.cash.counted = Some(*counted);
-                self.r.cash.over_short = Some(*over_short);
-                self.r.cash.expected_at_close = Some(*expected);
-                self.r.confirmed_open = *confirmed;
-                self.closed_issues = Some(open_issues.clone());
-            }
+            } => self.shift_mark(&ShiftMark::Closed {
+                shift: *shift,
+                at: ev.at,
+                by: by.clone(),
+                approver: approver.clone(),
+                count: *count,
+                expected: *expected,
+                counted: *counted,
+                over_short: *over_short,
+                open_issues: open_issues.clone(),
+                confirmed: *confirmed,
+            }),
             EventBody::PaymentUpdated { update, effect } => {
                 if is_failure(update.trade_state, update.error_code.as_deref()) {
                     self.failures += 1;
@@ -410,24 +644,11 @@ impl Folder {
 
     /// The report, with the spool's jobs of the window's time span.
     pub fn finish(mut self, jobs: &[JobRecord]) -> ZReport {
-        // Sales by channel, for the self.orders self.placed in the window.
+        // Sales by channel: the orders placed in the window, and those of
+        // the stretches absorbed whole.
         let mut sales: BTreeMap<&'static str, ChannelSales> = BTreeMap::new();
-        for id in &self.placed {
-            let st = &self.orders[id];
-            let s = sales
-                .entry(st.order.channel.as_str())
-                .or_insert(ChannelSales {
-                    channel: st.order.channel,
-                    orders: 0,
-                    amount: Fen::ZERO,
-                    cancelled: 0,
-                });
-            if st.is_closed_by_cancel() {
-                s.cancelled += 1;
-            } else {
-                s.orders += 1;
-                s.amount += st.order.amount_due;
-            }
+        for s in self.absorbed_sales.iter().chain(&self.own_sales()) {
+            add_sale(&mut sales, s);
         }
         self.r.sales = sales.into_values().collect();
         self.r.sales_orders = self.r.sales.iter().map(|s| s.orders).sum();
@@ -459,9 +680,15 @@ impl Folder {
         self.r.voids = self.voids;
         self.r.refunds = self.refunds;
         self.r.doubles = self.doubles;
-        self.r.open_orders = self
-            .closed_issues
-            .unwrap_or_else(|| open_issues(self.orders.values()));
+        let absorbed_open = std::mem::take(&mut self.absorbed_open);
+        self.r.open_orders = self.closed_issues.take().unwrap_or_else(|| {
+            let mut v = open_issues(self.orders.values());
+            if !absorbed_open.is_empty() {
+                v.extend(absorbed_open);
+                sort_issues(&mut v);
+            }
+            v
+        });
 
         let mut by_code: Vec<CodeCount> = self
             .codes
@@ -500,6 +727,19 @@ impl Folder {
         self.r.printing = printing(self.span, jobs, self.reprint_requests);
         self.r
     }
+}
+
+/// Adds one channel's sales into the report's lines (keyed as they print).
+fn add_sale(sales: &mut BTreeMap<&'static str, ChannelSales>, s: &ChannelSales) {
+    let line = sales.entry(s.channel.as_str()).or_insert(ChannelSales {
+        channel: s.channel,
+        orders: 0,
+        amount: Fen::ZERO,
+        cancelled: 0,
+    });
+    line.orders += s.orders;
+    line.amount += s.amount;
+    line.cancelled += s.cancelled;
 }
 
 /// The spool's jobs created within the window's time span.

@@ -6,6 +6,8 @@
 //! - `layout`: the report laid out as printed lines for a column width
 //!   (32 on 58 mm paper, 48 on 80 mm), counting Chinese as two columns.
 //! - `export`: JSON and CSV for `passline report`.
+//! - `summary`: each archived day's report folded once at archive time, so
+//!   a report over archived days adds summaries instead of folding events.
 //! - here: finding a window in the store (a shift's record in `meta`, or a
 //!   business date in the log) and reading it.
 
@@ -13,6 +15,7 @@ pub mod export;
 pub mod fold;
 pub mod layout;
 pub mod sections;
+pub mod summary;
 
 pub use fold::{build, Folder};
 pub use sections::{ReportKind, TenderKind, ZReport};
@@ -89,15 +92,12 @@ pub fn events_between(store: &Store, from: u64, to: u64) -> Result<Vec<Event>, R
     Ok(out)
 }
 
-/// Streams events `from..=to` through the fold: memory grows with the
-/// orders of the window, not with its events.
+/// The report of events `from..=to`: archived days from their summaries
+/// where that gives the same report, the rest streamed through the fold
+/// (memory grows with the orders of the window, not with its events).
 fn build_from(store: &Store, kind: ReportKind, from: u64, to: u64) -> Result<ZReport, ReportError> {
-    let mut f = fold::Folder::new(kind);
-    store.visit_events(from, to, |e| {
-        f.push(&e);
-        Ok(true)
-    })?;
-    Ok(f.finish(&store.jobs()?))
+    let jobs = store.jobs()?;
+    Ok(summary::build_window(store, kind, from, to, &jobs)?)
 }
 
 /// The Z-report of shift `n`, or of the last closed shift.

@@ -14,7 +14,11 @@
 //! (the body as one lz4 block with its size in front) are still read.
 //!
 //! The index is in the `meta` tree: `archive/YYYY-MM-DD` → [`ArchivedDay`],
-//! and `archived_through` → the highest archived event id. Events with ids up
+//! and `archived_through` → the highest archived event id. Beside it,
+//! `archive-sum/YYYY-MM-DD` → the day's report summary (opaque bytes here;
+//! `report::summary` makes and reads them), written by the archiving step
+//! that first records the day, in the same transaction as its index entry,
+//! so it always describes the file the index describes. Events with ids up
 //! to it are read from the files, later ones from the live log. An order that
 //! is both live and archived (an old order that got a new event) is read from
 //! the live tree: live wins.
@@ -55,6 +59,7 @@ pub const STEP_KEYS: usize = 256;
 const KIND_EVENT: u8 = 1;
 const KIND_ORDER: u8 = 2;
 const INDEX_PREFIX: &str = "archive/";
+const SUMMARY_PREFIX: &str = "archive-sum/";
 const THROUGH: &str = "archived_through";
 
 /// One archived business day, as the index records it.
@@ -103,6 +108,9 @@ pub struct Plan {
     /// Orders to delete, each only if its live value is still the one archived.
     pub orders: Vec<PlannedOrder>,
     pub through: u64,
+    /// The day's report summary (encoded), made from the day's file after
+    /// [`Store::prepare_archive`] wrote it; written with the index entry.
+    pub summary: Option<Vec<u8>>,
 }
 
 /// An order the day's file holds, to delete from the live trees.
@@ -133,6 +141,7 @@ impl Plan {
         let mut out = Vec::new();
         let mut events = self.events.into_iter().peekable();
         let mut orders = self.orders.into_iter().peekable();
+        let mut summary = self.summary;
         while events.peek().is_some() || orders.peek().is_some() || out.is_empty() {
             let ev: Vec<u64> = events.by_ref().take(keys).collect();
             let od: Vec<PlannedOrder> = orders.by_ref().take(keys - ev.len()).collect();
@@ -141,6 +150,8 @@ impl Plan {
                 through: ev.last().copied().unwrap_or(self.through),
                 events: ev,
                 orders: od,
+                // The first step records the day, and its summary with it.
+                summary: summary.take(),
             });
         }
         out
@@ -154,6 +165,10 @@ pub fn day_path(data_dir: &Path, date: &str) -> PathBuf {
 
 fn index_key(date: &str) -> String {
     format!("{INDEX_PREFIX}{date}")
+}
+
+fn summary_key(date: &str) -> String {
+    format!("{SUMMARY_PREFIX}{date}")
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> StoreError {
@@ -444,6 +459,12 @@ impl Store {
             .transpose()
     }
 
+    /// The report summary recorded with an archived day, as stored (see
+    /// `report::summary`); `None` for days archived before summaries.
+    pub fn day_summary(&self, date: &str) -> Result<Option<sled::IVec>> {
+        Ok(self.meta.get(summary_key(date))?)
+    }
+
     /// Events with ids up to this are in the archive, later ones live.
     pub fn archived_through(&self) -> Result<u64> {
         self.meta_u64(THROUGH)
@@ -681,6 +702,7 @@ impl Store {
             events,
             orders,
             through: last,
+            summary: None,
         }))
     }
 
@@ -709,6 +731,9 @@ impl Store {
                     }
                 }
                 meta.insert(index_key(&plan.day.date).as_bytes(), encode(&plan.day))?;
+                if let Some(sum) = &plan.summary {
+                    meta.insert(summary_key(&plan.day.date).as_bytes(), sum.as_slice())?;
+                }
                 meta.insert(THROUGH, &plan.through.max(through).to_be_bytes())?;
                 Ok::<(), Abort<()>>(())
             })
@@ -872,6 +897,7 @@ mod tests {
                 })
                 .collect(),
             through: events,
+            summary: Some(b"sum".to_vec()),
         }
     }
 
@@ -887,6 +913,11 @@ mod tests {
         let marks: Vec<u64> = steps.iter().map(|s| s.through).collect();
         assert!(marks.windows(2).all(|w| w[0] <= w[1]), "{marks:?}");
         assert_eq!(marks.last(), Some(&1000));
+        let sums: Vec<bool> = steps.iter().map(|s| s.summary.is_some()).collect();
+        assert!(
+            sums[0] && !sums[1..].iter().any(|s| *s),
+            "the first step only"
+        );
         for s in &steps {
             if let Some(last) = s.events.last() {
                 assert_eq!(s.through, *last, "a step marks only what it deleted");

@@ -49,6 +49,13 @@ impl Fnv {
     }
 }
 
+/// FNV-1a of `b`: a stable 64-bit hash (the same on every build and box).
+pub fn fnv1a(b: &[u8]) -> u64 {
+    let mut sum = Fnv::new();
+    sum.feed(b);
+    sum.0
+}
+
 /// Writes every tree to `to` (through a temp file, renamed when complete).
 pub fn write(store: &Store, to: &Path) -> Result<u64, BackupError> {
     store.flush()?;

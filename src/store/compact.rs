@@ -114,13 +114,11 @@ pub fn compact(data_dir: &Path) -> Result<u64> {
     recover(data_dir)?;
     let work = data_dir.join(WORK);
     {
-        let old = sled::Config::new()
-            .path(data_dir)
+        let old = super::sled_config(data_dir)
             .cache_capacity(4 << 20)
             .open()
             .map_err(StoreError::Sled)?;
-        let new = sled::Config::new()
-            .path(&work)
+        let new = super::sled_config(&work)
             .cache_capacity(4 << 20)
             .flush_every_ms(None)
             .open()

@@ -1,8 +1,12 @@
 //! sled trees, key layout, encoding, schema version, backup and restore.
 //!
+//! Values are records in the compact encoding (`codec`: CBOR, lz4-packed
+//! when that is smaller, behind a format byte; JSON written by older builds
+//! is still read).
+//!
 //! Trees (keys big-endian so sled's order is numeric order):
-//! - `log`: event id (u64) → `Event` JSON, append-only, gapless from 1
-//! - `orders`: order id → `OrderState` JSON (the projection)
+//! - `log`: event id (u64) → `Event`, append-only, gapless from 1
+//! - `orders`: order id → `OrderState` (the projection)
 //! - `open`: order id → empty (orders not yet closed)
 //! - `by_date`: `YYYY-MM-DD` 0x00 order id → empty (business-date index)
 //! - `outbox`: outbox seq (u64) → `OutboxEntry`; `outbox_ids`: report id → seq
@@ -19,14 +23,15 @@
 
 pub mod archive;
 pub mod backup;
+pub mod codec;
 pub mod compact;
 pub mod durable;
 pub mod fault;
 pub mod records;
 
 use crate::domain::{Event, OrderId, OrderState};
+pub use codec::{decode, encode};
 pub use records::{JobRecord, JobState, OutboxEntry, QuarantinedFrame, StaffRecord};
-use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 /// How long an open waits for a lock that is being released.
@@ -117,8 +122,7 @@ impl Store {
         // another passline holds it.
         let since = std::time::Instant::now();
         let db = loop {
-            let opened = sled::Config::new()
-                .path(path)
+            let opened = sled_config(path)
                 .cache_capacity(cache_bytes)
                 .flush_every_ms(None)
                 .open()
@@ -343,6 +347,41 @@ impl Drop for Store {
     }
 }
 
+/// sled's segment size for a store created now: 2 MiB instead of sled's
+/// 512 KiB. Measured over a lunch (`benches/wear.rs`), it writes about 11 %
+/// fewer bytes to the disk per order (sled cleans and rewrites segments
+/// less often), for about 4 MiB more preallocated file.
+pub const NEW_SEGMENT_SIZE: usize = 2 << 20;
+
+/// The segment size a store was created with, from sled's `conf` file
+/// (`segment_size: N`); `None` for a new store or an unreadable file.
+fn created_segment_size(path: &Path) -> Option<usize> {
+    let conf = std::fs::read(path.join("conf")).ok()?;
+    let text = String::from_utf8_lossy(&conf);
+    let n: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("segment_size:"))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(n)
+}
+
+/// sled's settings for the store at `path`: the segment size it was created
+/// with (sled refuses to open a store with another one), or
+/// [`NEW_SEGMENT_SIZE`] for a new store. A store whose `conf` cannot be read
+/// gets sled's own default, as before this setting existed, and sled says
+/// what is wrong. Every open of a store goes through here.
+pub fn sled_config(path: &Path) -> sled::Config {
+    let cfg = sled::Config::new().path(path);
+    let conf_exists = path.join("conf").exists();
+    match created_segment_size(path) {
+        Some(n) => cfg.segment_size(n),
+        None if !conf_exists => cfg.segment_size(NEW_SEGMENT_SIZE),
+        None => cfg,
+    }
+}
+
 fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {
     match e {
         sled::Error::Io(ref io)
@@ -378,20 +417,49 @@ pub fn be_u64(b: &[u8]) -> u64 {
     u64::from_be_bytes(a)
 }
 
-pub fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    // Sized for a typical projection, so the writer does not regrow it.
-    let mut out = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut out, v).expect("our own records always serialize");
-    out
-}
-
-pub fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
-    serde_json::from_slice(b).map_err(|e| StoreError::Decode(e.to_string()))
-}
-
 pub fn date_key(date: &str, id: &OrderId) -> Vec<u8> {
     let mut k = date.as_bytes().to_vec();
     k.push(0);
     k.extend_from_slice(id.0.as_bytes());
     k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_store_gets_the_larger_segments_and_an_older_one_keeps_its_own() {
+        let dir = tempfile::tempdir().expect("dir");
+        let new = dir.path().join("new");
+        drop(Store::open(&new, 1 << 20).expect("a new store"));
+        assert_eq!(created_segment_size(&new), Some(NEW_SEGMENT_SIZE));
+        drop(Store::open(&new, 1 << 20).expect("opens again"));
+
+        // A store an older build made, with sled's default segments.
+        let old = dir.path().join("old");
+        {
+            let db = sled::Config::new()
+                .path(&old)
+                .flush_every_ms(None)
+                .open()
+                .expect("sled");
+            db.insert("k", b"v").expect("insert");
+            db.flush().expect("flush");
+        }
+        assert_eq!(created_segment_size(&old), Some(512 << 10));
+        let store = Store::open(&old, 1 << 20).expect("an older store still opens");
+        assert_eq!(store.db.get("k").expect("get").as_deref(), Some(&b"v"[..]));
+        drop(store);
+        // Compacting it copies into a store with the new segments (once
+        // sled's threads have let go of the store just closed).
+        let since = std::time::Instant::now();
+        while let Err(e) = compact::compact(&old) {
+            assert!(since.elapsed() < LOCK_GRACE, "compact: {e}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(created_segment_size(&old), Some(NEW_SEGMENT_SIZE));
+        let store = Store::open(&old, 1 << 20).expect("opens after compaction");
+        assert_eq!(store.db.get("k").expect("get").as_deref(), Some(&b"v"[..]));
+    }
 }

@@ -331,5 +331,8 @@ proptest! {
         // What is still open is what the log says is open.
         prop_assert_eq!(&z.open_orders, &open_issues(orders.values()));
         prop_assert_eq!(&x.open_orders, &z.open_orders);
+
+        // Every record the day wrote reads the same in both encodings.
+        common::every_record_reads_the_same_in_both_encodings(h.store());
     }
 }
