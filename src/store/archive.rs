@@ -59,6 +59,9 @@ pub const STEP_KEYS: usize = 256;
 const KIND_EVENT: u8 = 1;
 const KIND_ORDER: u8 = 2;
 const INDEX_PREFIX: &str = "archive/";
+/// How many of the newest archived days a late platform event's order is
+/// looked for in ([`Store::archived_order`]).
+pub const LATE_EVENT_DAYS: usize = 7;
 const SUMMARY_PREFIX: &str = "archive-sum/";
 const THROUGH: &str = "archived_through";
 
@@ -463,6 +466,37 @@ impl Store {
     /// `report::summary`); `None` for days archived before summaries.
     pub fn day_summary(&self, date: &str) -> Result<Option<sled::IVec>> {
         Ok(self.meta.get(summary_key(date))?)
+    }
+
+    /// An order that has moved to the archive, looked for in the newest
+    /// [`LATE_EVENT_DAYS`] archived days: a platform event can come after
+    /// its order's day was archived (a late cancellation or refund), and
+    /// must find the order, not be quarantined as naming one never placed.
+    /// Each day's order ids are read once and kept, so an event naming an
+    /// unknown order costs a few set lookups, not a file read per day.
+    pub fn archived_order(&self, id: &str) -> Result<Option<OrderState>> {
+        let days = self.archived_days()?;
+        let newest: Vec<&ArchivedDay> = days.iter().rev().take(LATE_EVENT_DAYS).collect();
+        for day in &newest {
+            let ids = {
+                let mut cache = self.archived_ids.lock().unwrap_or_else(|e| e.into_inner());
+                cache.retain(|d, _| newest.iter().any(|n| &n.date == d));
+                match cache.get(&day.date) {
+                    Some(ids) => ids.clone(),
+                    None => {
+                        let recs = self.archive_records(&day.date)?;
+                        let ids = std::sync::Arc::new(recs.orders.keys().cloned().collect());
+                        cache.insert(day.date.clone(), ids);
+                        cache[&day.date].clone()
+                    }
+                }
+            };
+            if ids.contains(id) {
+                let recs = self.archive_records(&day.date)?;
+                return recs.orders.get(id).map(|v| decode(v)).transpose();
+            }
+        }
+        Ok(None)
     }
 
     /// Events with ids up to this are in the archive, later ones live.

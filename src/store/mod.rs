@@ -87,6 +87,11 @@ pub struct Store {
     pub meta: sled::Tree,
     /// The last archive day read (date, records).
     archive_cache: std::sync::Mutex<Option<(String, std::sync::Arc<archive::DayRecords>)>>,
+    /// The order ids of the newest archived days, for late platform events
+    /// (`archive::LATE_EVENT_DAYS`): date → ids.
+    archived_ids: std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Arc<std::collections::HashSet<String>>>,
+    >,
     /// The soak's write-failure hook (off unless `PASSLINE_FAULT_WRITES` is set).
     pub fault: fault::WriteFault,
     /// The fsyncs that make a flush survive a power cut (`durable`).
@@ -151,6 +156,7 @@ impl Store {
             path: path.to_path_buf(),
             db,
             archive_cache: std::sync::Mutex::new(None),
+            archived_ids: std::sync::Mutex::new(std::collections::HashMap::new()),
             fault: fault::WriteFault::from_env(),
             barrier,
             gate: std::sync::RwLock::new(()),

@@ -465,3 +465,55 @@ fn compacting_the_live_store_keeps_everything_and_a_cut_off_swap_finishes() {
     same(&history(t.h().store()), &before, "after a cut-off swap");
     assert!(!dir.join("compact-swap").exists());
 }
+
+#[test]
+fn a_late_cancellation_of_an_archived_closed_order_finds_it_and_cancels_it() {
+    let mut t = TestStore::new(Rules::default());
+    lunch(&t, 3);
+    three_days_later(&t);
+    t.h().archive(2).expect("archive");
+    // A restart forgets every closed order: only the archive has WX-001.
+    t.restart();
+    assert!(t.h().store().orders.get("WX-001").expect("read").is_none());
+    t.h()
+        .execute_blocking(
+            None,
+            Command::Platform {
+                seq: 8,
+                event: PlatformEvent::OrderCancelled {
+                    order_id: "WX-001".into(),
+                    reason: "顾客取消".into(),
+                },
+            },
+        )
+        .expect("late cancellation");
+    assert!(
+        t.h().quarantined().expect("quarantine").is_empty(),
+        "the late cancellation was quarantined"
+    );
+    let st = t
+        .h()
+        .order(&"WX-001".into())
+        .expect("read")
+        .expect("the order is live again");
+    assert_eq!(st.kitchen(), Kitchen::Cancelled);
+    let on_day = t.h().store().orders_on(DAY).expect("orders_on");
+    let o = on_day
+        .iter()
+        .find(|o| o.order.id.0 == "WX-001")
+        .expect("still on its day");
+    assert_eq!(o.kitchen(), Kitchen::Cancelled);
+    // Once the day is archived again it holds the cancelled order.
+    three_days_later(&t);
+    t.h().archive(2).expect("archive again");
+    t.restart();
+    let o = t
+        .h()
+        .store()
+        .orders_on(DAY)
+        .expect("orders_on")
+        .into_iter()
+        .find(|o| o.order.id.0 == "WX-001")
+        .expect("archived again");
+    assert_eq!(o.kitchen(), Kitchen::Cancelled);
+}

@@ -68,10 +68,12 @@ impl Writer {
         if let Some(o) = self.orders.get(id) {
             return Ok(Some(o.clone()));
         }
-        Ok(self
-            .get(ORDERS, id.0.as_bytes())?
-            .map(|v| decode(&v))
-            .transpose()?)
+        if let Some(v) = self.get(ORDERS, id.0.as_bytes())? {
+            return Ok(Some(decode(&v)?));
+        }
+        // Its day may be archived already (a late cancellation or refund):
+        // the event then makes it live again (live wins over the archive).
+        Ok(self.store.archived_order(&id.0)?)
     }
 
     /// The events after `after` of these kinds (their stored `type` tag),
