@@ -5,7 +5,7 @@
 //! its JSON; what older builds wrote
 //! in JSON, live and archived, still reads, beside new records.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::{every_record_reads_the_same_in_both_encodings, order, payment, TestStore};

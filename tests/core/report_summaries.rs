@@ -3,7 +3,7 @@
 //! every event gives; a day whose orders are touched from another day is
 //! folded instead, and the answer is still the fold's.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::TestStore;
