@@ -6,13 +6,13 @@
 
 mod commands;
 
-use super::access::{self, Denied, Session};
-use super::message::{self, ClientMsg, CommandResult, ServerMsg, StoreInfo, PROTOCOL};
+use super::access::Session;
+use super::message::{self, ClientMsg, ServerMsg, StoreInfo, PROTOCOL};
 use super::{same_token, ApiError, ApiOptions};
 use crate::domain::status::FeedStatus;
 use crate::domain::status::SpoolStatus;
-use crate::domain::{Approval, Command, Event, Role, Staff, StaffId};
-use crate::engine::{EngineError, EngineHandle};
+use crate::domain::Event;
+use crate::engine::EngineHandle;
 use futures_util::stream::{SplitSink, StreamExt};
 use futures_util::SinkExt;
 use std::net::SocketAddr;

@@ -12,12 +12,11 @@ mod answers;
 pub mod scenario;
 pub mod truth;
 
-use crate::domain::{OrderId, PayChannel, PaymentUpdate, TradeState};
+use crate::domain::{OrderId, PaymentUpdate};
 use crate::feed::protocol::{ClientFrame, ServerFrame, MAX_WIRE_BYTES};
 use futures_util::{SinkExt, StreamExt};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use scenario::{Planner, Step, StepKind};
 pub use scenario::{Scenario, DEFAULT_RATE};
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -38,7 +38,7 @@
 //! crash between steps leaves a file whose remaining live part the next run
 //! gathers again, writing the same file and carrying on.
 
-use super::backup::Fnv;
+use super::fnv::Fnv;
 use super::{be_u64, decode, encode, Result, Store, StoreError};
 use crate::domain::{Event, OrderState};
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,8 @@
 //! before a restore touches anything, then applied in a second pass, so
 //! neither side holds the whole history in memory.
 
+pub use super::fnv::fnv1a;
+use super::fnv::Fnv;
 use super::{Store, StoreError};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -33,27 +35,6 @@ pub enum BackupError {
     Store(#[from] StoreError),
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
-}
-
-/// FNV-1a over a file's bytes: the checksum of backups and archive day files.
-pub(super) struct Fnv(pub(super) u64);
-impl Fnv {
-    pub(super) fn new() -> Fnv {
-        Fnv(0xcbf29ce484222325)
-    }
-    pub(super) fn feed(&mut self, b: &[u8]) {
-        for x in b {
-            self.0 ^= u64::from(*x);
-            self.0 = self.0.wrapping_mul(0x100000001b3);
-        }
-    }
-}
-
-/// FNV-1a of `b`: a stable 64-bit hash (the same on every build and box).
-pub fn fnv1a(b: &[u8]) -> u64 {
-    let mut sum = Fnv::new();
-    sum.feed(b);
-    sum.0
 }
 
 /// Writes every tree to `to` (through a temp file, renamed when complete).

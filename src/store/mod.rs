@@ -27,6 +27,7 @@ pub mod codec;
 pub mod compact;
 pub mod durable;
 pub mod fault;
+pub mod fnv;
 pub mod records;
 
 use crate::domain::{Event, OrderId, OrderState};

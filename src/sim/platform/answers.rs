@@ -3,7 +3,14 @@
 //! pay code is charged) and the scenario's steps, played as events on the
 //! feed with the configured delays.
 
-use super::*;
+use super::scenario::{Planner, Scenario, Step, StepKind};
+use super::truth::HistoryLine;
+use super::{scenario, Shared};
+use crate::domain::{OrderId, PayChannel, PaymentUpdate, TradeState};
+use crate::feed::protocol::{ClientFrame, ServerFrame};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Handles one frame from the console; returns the frames to answer with.
 pub(super) fn on_client_frame(shared: &Arc<Shared>, text: &str) -> Vec<String> {
