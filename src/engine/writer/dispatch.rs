@@ -67,6 +67,12 @@ impl Writer {
                 Ok(committed)
             }
             Op::Archive { plan } => {
+                // The batch so far is written with the step, and readers
+                // wait until the step's barrier has made both durable (a
+                // settlement's report read in between went out before its
+                // fsync: the long power-cut run caught it).
+                let store = self.store.clone();
+                let _gate = store.commit_gate();
                 self.write_pending()?;
                 self.store.commit_archive(&plan)?;
                 Ok(Committed::default())
