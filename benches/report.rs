@@ -445,6 +445,7 @@ fn main() {
                 routes: passline::print::route::Routes::default(),
                 tz,
                 clock: std::sync::Arc::new(passline::engine::SystemClock { tz }),
+                menu: None,
             },
         )
         .expect("engine");

@@ -41,8 +41,24 @@ pub fn start_engine(cfg: &Config) -> anyhow::Result<Engine> {
             routes: crate::print::route::Routes::from_config(cfg),
             tz,
             clock: Arc::new(SystemClock { tz }),
+            menu: engine_menu(cfg),
         },
     )?)
+}
+
+/// The menu the engine prices counter orders from (`[store] menu`, else
+/// `menu.toml` beside the config). Missing or bad: counter orders are
+/// refused with `no_menu` and the reason is logged; the kitchen still runs.
+fn engine_menu(cfg: &Config) -> Option<Arc<crate::counter::Menu>> {
+    match crate::counter::Menu::load(&cfg.menu_path(None), &cfg.claimed_stations()) {
+        Ok(m) => Some(Arc::new(m)),
+        Err(errs) => {
+            for e in errs {
+                tracing::info!(error = %e, "no menu: counter orders will be refused");
+            }
+            None
+        }
+    }
 }
 
 /// Starts the engine of a long-running console (`run`, `serve`): with the

@@ -1,7 +1,7 @@
 //! The TOML config file: every key has a default, so a missing file still
 //! starts; a bad one is reported with its line and what to write instead.
 
-use crate::domain::{CashRounding, FirePolicy, Rules};
+use crate::domain::{CashRounding, Fen, FirePolicy, MoneyLimits, Rules};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,7 @@ pub struct Config {
     pub ui: UiSection,
     pub api: ApiSection,
     pub log: LogSection,
+    pub limits: LimitsSection,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +158,75 @@ impl Default for ApiSection {
             listen: "127.0.0.1:7878".into(),
             token: None,
             token_file: None,
+        }
+    }
+}
+
+/// Money limits (docs/security.md, "Money"): amounts in yuan as strings,
+/// like prices in the menu.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsSection {
+    /// The most one order may come to; a platform order over it is
+    /// quarantined, a counter order refused.
+    pub order_max: String,
+    /// The most one dish may cost.
+    pub unit_price_max: String,
+    /// The most of one dish on one line.
+    pub qty_max: u32,
+    /// The most change a cash tender may take back (cash handed over less
+    /// what it pays).
+    pub cash_over_max: String,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        let d = MoneyLimits::default();
+        LimitsSection {
+            order_max: d.order_max.to_string(),
+            unit_price_max: d.unit_price_max.to_string(),
+            qty_max: d.qty_max,
+            cash_over_max: d.cash_over_max.to_string(),
+        }
+    }
+}
+
+impl LimitsSection {
+    /// The limits, or each amount that is not one with what to write.
+    pub fn limits(&self) -> Result<MoneyLimits, Vec<(&'static str, String)>> {
+        let mut errs = Vec::new();
+        let mut amount = |key: &'static str, text: &str| match Fen::parse_yuan(text) {
+            Ok(f) if f.is_positive() => f,
+            Ok(_) => {
+                errs.push((
+                    key,
+                    format!(
+                        "[limits] {key} is zero: write a positive amount in yuan, like \"500.00\""
+                    ),
+                ));
+                Fen::ZERO
+            }
+            Err(e) => {
+                errs.push((key, format!("[limits] {key}: {e}")));
+                Fen::ZERO
+            }
+        };
+        let l = MoneyLimits {
+            order_max: amount("order_max", &self.order_max),
+            unit_price_max: amount("unit_price_max", &self.unit_price_max),
+            qty_max: self.qty_max,
+            cash_over_max: amount("cash_over_max", &self.cash_over_max),
+        };
+        if self.qty_max == 0 {
+            errs.push((
+                "qty_max",
+                "[limits] qty_max is 0: write the most of one dish on a line, like 999".into(),
+            ));
+        }
+        if errs.is_empty() {
+            Ok(l)
+        } else {
+            Err(errs)
         }
     }
 }
@@ -345,6 +415,11 @@ impl Config {
                 ),
             );
         }
+        if let Err(bad) = self.limits.limits() {
+            for (key, message) in bad {
+                err(key, message);
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for p in &self.printers {
             if !names.insert(p.name.as_str()) {
@@ -420,10 +495,13 @@ impl Config {
         v
     }
 
+    /// The business rules. Limits `config check` refuses (never reached by
+    /// a checked config) fall back to the defaults.
     pub fn rules(&self) -> Rules {
         Rules {
             fire: self.store.fire,
             cash_rounding: self.store.cash_rounding,
+            limits: self.limits.limits().unwrap_or_default(),
         }
     }
 
@@ -509,6 +587,21 @@ mod tests {
             e.message.contains("on_payment") && e.message.contains("on_order"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn money_limits_are_read_in_yuan_and_a_bad_one_names_its_line() {
+        let c = Config::parse(
+            "[limits]\norder_max = \"2000.00\"\nqty_max = 50\n",
+            "config.toml",
+        )
+        .expect("valid");
+        let l = c.rules().limits;
+        assert_eq!((l.order_max, l.qty_max), (Fen(200_000), 50));
+        assert_eq!(l.cash_over_max, MoneyLimits::default().cash_over_max);
+        let e = one_error("[limits]\n\ncash_over_max = \"lots\"\n");
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("like 100"), "{e}");
     }
 
     #[test]

@@ -273,6 +273,7 @@ fn the_log_replays_to_the_stored_projections_across_a_restart() {
     let mut t = TestStore::new(Rules {
         fire: FirePolicy::OnOrder,
         cash_rounding: CashRounding::Jiao,
+        limits: Default::default(),
     });
     t.demo_staff();
     place_failed(&t, "O1", 1);
@@ -491,6 +492,7 @@ fn a_manager_moves_a_dead_printers_queue_and_the_log_says_who() {
         Rules {
             fire: FirePolicy::OnOrder,
             cash_rounding: CashRounding::Fen,
+            limits: Default::default(),
         },
         routes,
     );
@@ -564,6 +566,7 @@ fn a_failing_disk_saves_nothing_says_to_try_again_and_the_retry_lands_once() {
                 routes: passline::print::route::Routes::default(),
                 tz,
                 clock: std::sync::Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+                menu: None,
             },
         )
         .expect("engine")

@@ -37,6 +37,7 @@ fn store_with_open_shift(data: &Path) {
             routes: Routes::default(),
             tz: chrono_tz::Asia::Shanghai,
             clock: Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+            menu: None,
         },
     )
     .expect("engine");

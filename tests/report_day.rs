@@ -313,6 +313,7 @@ fn a_lunch_peak_closes_to_the_fen() {
         Rules {
             fire: FirePolicy::OnPayment,
             cash_rounding: CashRounding::Fen,
+            limits: Default::default(),
         },
         routes(),
     );

@@ -360,6 +360,7 @@ fn rules() -> impl Strategy<Value = Rules> {
         } else {
             CashRounding::Fen
         },
+        limits: Default::default(),
     })
 }
 

@@ -1,7 +1,7 @@
 //! Commands: what the outside world asks of the engine, and why it may refuse.
 
 use super::money::Fen;
-use super::order::{Dining, Item, OrderId};
+use super::order::{Dining, OrderId};
 use super::paycode::AuthCode;
 use super::platform::PlatformEvent;
 use super::shift::DrawerCount;
@@ -148,15 +148,31 @@ pub enum Command {
     },
 }
 
-/// What the cashier keyed in for a counter order; prices come from the menu.
+/// What the cashier keyed in for a counter order: dishes by sku, never
+/// prices. The console prices each line from its own menu
+/// (docs/security.md, "Money"); a price sent by a client is not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CounterTicket {
     pub dining: Dining,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     #[serde(default)]
     pub note: String,
-    pub items: Vec<Item>,
+    pub items: Vec<CounterLine>,
+}
+
+/// One line of a counter ticket: a dish by its sku, how many, and the
+/// modifiers the menu offers for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterLine {
+    pub sku: String,
+    pub qty: u32,
+    #[serde(default)]
+    pub modifiers: Vec<String>,
+    #[serde(default)]
+    pub note: String,
 }
 
 impl Command {
@@ -276,6 +292,12 @@ pub enum Refusal {
     PayCodeRepeated { masked: String },
     #[error("pay code {masked} is still being confirmed: wait for its outcome (or re-check) before scanning another")]
     CollectInProgress { masked: String },
+    #[error("cash handed over ({tendered}) is more than this till gives change for (at most {most}): check the amount typed")]
+    TooMuchCash { tendered: String, most: String },
+    #[error("the order comes to {total}, more than the {most} one order may be: split it, or ask a manager to raise [limits] order_max")]
+    OrderTooLarge { total: String, most: String },
+    #[error("this console has no menu, so it cannot price a counter order: put menu.toml beside the config (passline menu check)")]
+    NoMenu,
 }
 
 impl Refusal {

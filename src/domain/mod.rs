@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod command;
 pub mod event;
 pub mod job;
+pub mod limits;
 pub mod money;
 pub mod order;
 pub mod paycode;
@@ -21,6 +22,7 @@ pub mod tender;
 
 pub use command::{Approval, Command, Refusal};
 pub use event::{Actor, Event, EventBody, UpdateEffect};
+pub use limits::MoneyLimits;
 pub use money::Fen;
 pub use order::{Channel, Dining, Item, Order, OrderId};
 pub use paycode::AuthCode;

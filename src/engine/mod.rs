@@ -28,6 +28,9 @@ pub struct EngineConfig {
     pub routes: Routes,
     pub tz: chrono_tz::Tz,
     pub clock: Arc<dyn Clock>,
+    /// The counter's menu: counter orders are priced from it, never from
+    /// the client. `None`: counter orders are refused (`no_menu`).
+    pub menu: Option<Arc<crate::counter::Menu>>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -102,6 +102,9 @@ async fn demo(opts: DemoOptions, dir: PathBuf) -> anyhow::Result<()> {
     cfg.feed.device_id = "demo-box".into();
     cfg.printers = sections;
     cfg.ui.language = opts.language;
+    let menu_file = dir.join("menu.toml");
+    std::fs::write(&menu_file, crate::counter::menu::DEMO_MENU).context("writing the demo menu")?;
+    cfg.store.menu = Some(menu_file);
 
     let engine = crate::cli::start_engine(&cfg)?;
     let h = engine.handle();

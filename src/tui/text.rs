@@ -690,6 +690,13 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         Refusal::CollectInProgress { masked } => {
             format!("付款码 {masked} 还在确认中: 请等结果(或重新查询)再扫")
         }
+        Refusal::TooMuchCash { tendered, most } => {
+            format!("收到 {tendered} 太多(最多 {most}): 请核对金额")
+        }
+        Refusal::OrderTooLarge { total, most } => {
+            format!("订单金额 {total} 超过上限 {most}: 请分单, 或请经理调整 [limits] order_max")
+        }
+        Refusal::NoMenu => "没有菜单, 无法计价: 请把 menu.toml 放在配置文件旁边".into(),
         other => other.to_string(),
     }
 }

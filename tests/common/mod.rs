@@ -13,6 +13,8 @@ pub struct TestStore {
     pub clock: Arc<FixedClock>,
     pub rules: Rules,
     pub routes: Routes,
+    /// The menu counter orders are priced from (the demo menu at first).
+    pub menu: Option<Arc<passline::counter::Menu>>,
 }
 
 impl TestStore {
@@ -29,6 +31,7 @@ impl TestStore {
             clock,
             rules,
             routes,
+            menu: Some(Arc::new(passline::counter::Menu::demo())),
         };
         t.start();
         t
@@ -52,6 +55,7 @@ impl TestStore {
             routes: self.routes.clone(),
             tz: chrono_tz::Asia::Shanghai,
             clock: self.clock.clone(),
+            menu: self.menu.clone(),
         };
         self.engine = Some(Engine::start(store, cfg).expect("start engine"));
     }
