@@ -60,7 +60,7 @@ fn engine(dir: &std::path::Path) -> Engine {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
-                limits: Default::default(),
+                ..Default::default()
             },
             routes: Routes::default(),
             tz,

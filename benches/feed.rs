@@ -31,7 +31,7 @@ fn engine(dir: &std::path::Path) -> Engine {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
-                limits: Default::default(),
+                ..Default::default()
             },
             routes: Routes::default(),
             tz: chrono_tz::Asia::Shanghai,

@@ -87,7 +87,7 @@ fn latency() {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
-                limits: Default::default(),
+                ..Default::default()
             },
             routes: Routes {
                 printers: vec![PrinterRoute {

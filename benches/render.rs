@@ -51,7 +51,7 @@ fn rush() -> Rush {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
-                limits: Default::default(),
+                ..Default::default()
             },
             routes: Routes::default(),
             tz: chrono_tz::Asia::Shanghai,

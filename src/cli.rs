@@ -141,15 +141,9 @@ fn read_pin(who: &str) -> anyhow::Result<String> {
         return Ok(p);
     }
     let ask = |prompt: &str| -> anyhow::Result<String> {
-        eprint!("{prompt}");
-        std::io::stderr().flush().ok();
-        let mut s = String::new();
-        std::io::stdin()
-            .read_line(&mut s)
-            .context("reading the PIN")?;
-        Ok(s.trim().to_string())
+        crate::secret::read_hidden(prompt).context("reading the PIN")
     };
-    let a = ask(&format!("PIN for {who} (4 to 8 digits): "))?;
+    let a = ask(&format!("PIN for {who} (digits; not shown): "))?;
     let b = ask("the same PIN again: ")?;
     if a != b {
         bail!("the two PINs differ: nothing was changed, try again");
@@ -229,6 +223,18 @@ pub fn staff_set_pin(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> 
         },
     )?;
     println!("PIN changed for {id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn staff_unlock(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    run_staff_command(
+        &cfg,
+        Command::UnlockPins {
+            staff_id: StaffId(id.into()),
+        },
+    )?;
+    println!("PINs of {id} unlocked on every screen");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,7 @@
 //! The TOML config file: every key has a default, so a missing file still
 //! starts; a bad one is reported with its line and what to write instead.
 
+use crate::domain::staff::PinPolicy;
 use crate::domain::{CashRounding, Fen, FirePolicy, MoneyLimits, Rules};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ pub struct Config {
     pub api: ApiSection,
     pub log: LogSection,
     pub limits: LimitsSection,
+    pub staff: StaffSection,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,6 +160,26 @@ impl Default for ApiSection {
             listen: "127.0.0.1:7878".into(),
             token: None,
             token_file: None,
+        }
+    }
+}
+
+/// Staff PINs (docs/security.md, "PINs").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StaffSection {
+    /// The fewest digits of a PIN.
+    pub pin_min_length: usize,
+    /// The fewest digits of a manager's PIN.
+    pub manager_pin_min_length: usize,
+}
+
+impl Default for StaffSection {
+    fn default() -> Self {
+        let d = PinPolicy::default();
+        StaffSection {
+            pin_min_length: d.min_len,
+            manager_pin_min_length: d.manager_min_len,
         }
     }
 }
@@ -415,6 +437,19 @@ impl Config {
                 ),
             );
         }
+        for (key, n) in [
+            ("pin_min_length", self.staff.pin_min_length),
+            ("manager_pin_min_length", self.staff.manager_pin_min_length),
+        ] {
+            if !(4..=crate::domain::staff::PIN_MAX_LEN).contains(&n) {
+                err(
+                    key,
+                    format!(
+                        "[staff] {key} = {n} is out of range: write 4 to 12 (managers: 6 or more)"
+                    ),
+                );
+            }
+        }
         if let Err(bad) = self.limits.limits() {
             for (key, message) in bad {
                 err(key, message);
@@ -502,6 +537,10 @@ impl Config {
             fire: self.store.fire,
             cash_rounding: self.store.cash_rounding,
             limits: self.limits.limits().unwrap_or_default(),
+            pins: PinPolicy {
+                min_len: self.staff.pin_min_length,
+                manager_min_len: self.staff.manager_pin_min_length,
+            },
         }
     }
 

@@ -22,6 +22,8 @@
 //!   lines for 58/80 mm paper; JSON and CSV export.
 //! - `cli`: the commands that work on the store directly.
 //! - `logging`: tracing to a file, never to the terminal.
+//! - `secret`: PINs read without echo; tokens from a file or the
+//!   environment, never the command line.
 //! - `api`: the local WebSocket API for second screens (`attach`) and
 //!   `ctl`; `serve` runs the engine and the API with no screen.
 //! - `tui`: the console on the terminal: sign-in, kitchen rail, cashier,
@@ -40,6 +42,7 @@ pub mod logging;
 pub mod print;
 pub mod report;
 pub mod run;
+pub mod secret;
 pub mod sim;
 pub mod store;
 pub mod tui;

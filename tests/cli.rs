@@ -122,7 +122,7 @@ fn export_after_an_event_gives_only_what_changed_since() {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
-                limits: Default::default(),
+                ..Default::default()
             },
             routes: Default::default(),
             tz: chrono_tz::Asia::Shanghai,

@@ -35,7 +35,7 @@ fn dine_in() -> Rules {
     Rules {
         fire: FirePolicy::OnOrder,
         cash_rounding: CashRounding::Fen,
-        limits: Default::default(),
+        ..Default::default()
     }
 }
 

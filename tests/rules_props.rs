@@ -360,7 +360,7 @@ fn rules() -> impl Strategy<Value = Rules> {
         } else {
             CashRounding::Fen
         },
-        limits: Default::default(),
+        ..Default::default()
     })
 }
 

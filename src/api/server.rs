@@ -271,6 +271,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     let mut subscriber: Option<tokio::task::JoinHandle<()>> = None;
     let mut stop = sh.stop.clone();
     tracing::info!(%peer, "local API: client connected");
+    // PIN failures are counted per device (docs/security.md, "PINs").
+    let device = format!("api:{}", peer.ip());
     loop {
         let frame = tokio::select! {
             f = read.next() => f,
@@ -345,7 +347,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                     approval,
                 },
                 Some(s),
-            ) => command_frame(&sh, s, &out, key, *command, approval).await,
+            ) => command_frame(&sh, s, &device, &out, key, *command, approval).await,
             (ClientMsg::GetOrder { key, order_id }, Some(_)) => {
                 let order = sh.engine.order(&order_id).ok().flatten();
                 out.msg(&ServerMsg::Order { key, order }).await;
@@ -633,6 +635,7 @@ fn engine_key(key: &str) -> Option<String> {
 async fn command_frame(
     sh: &Arc<Shared>,
     session: &mut Session,
+    device: &str,
     out: &Outbox,
     key: String,
     command: Command,
@@ -654,7 +657,7 @@ async fn command_frame(
     }
     if access::is_staff_change(&command) {
         let res = match approval {
-            Some(a) => staff_change(&sh.engine, &key, command, a).await,
+            Some(a) => staff_change(&sh.engine, device, &key, command, a).await,
             None => Err(Denied::ApprovalNeeded.into()),
         };
         out.msg(&ServerMsg::Result(
@@ -666,7 +669,7 @@ async fn command_frame(
     if let Command::SignIn { staff_id, .. } = &command {
         // Never replayed by key: a sign-in always checks the PIN.
         let id = staff_id.clone();
-        let res = sh.engine.execute(None, command).await;
+        let res = sh.engine.execute_as(device, None, command).await;
         let mut r = CommandResult::from_engine(key, res);
         if r.ok {
             r.staff = staff_of(&sh.engine, &id);
@@ -675,9 +678,13 @@ async fn command_frame(
         out.msg(&ServerMsg::Result(r)).await;
         return;
     }
-    // Submitted in order now; answered whenever the engine is done, so one
-    // client's commands share group commits.
-    let pending = sh.engine.submit(engine_key(&key), command);
+    // Submitted in order now (its PINs checked first, off the writer);
+    // answered whenever the engine is done, so one client's commands share
+    // group commits.
+    let pending = sh
+        .engine
+        .submit_checked(device, engine_key(&key), command)
+        .await;
     let out = out.clone();
     tokio::spawn(async move {
         let res = pending.await.unwrap_or(Err(EngineError::Stopped));
@@ -710,12 +717,14 @@ impl StaffRefusal {
 /// Checks the manager's PIN (counted like any sign-in), then makes the change.
 async fn staff_change(
     engine: &EngineHandle,
+    device: &str,
     key: &str,
     command: Command,
     approval: Approval,
 ) -> Result<CommandResult, StaffRefusal> {
     engine
-        .execute(
+        .execute_as(
+            device,
             None,
             Command::SignIn {
                 staff_id: approval.staff_id.clone(),
@@ -729,6 +738,6 @@ async fn staff_change(
         _ => return Err(Denied::NotAManager(approval.staff_id.0).into()),
     }
     tracing::info!(approver = %approval.staff_id, command = access::command_name(&command), "staff change through the API");
-    let res = engine.execute(engine_key(key), command).await;
+    let res = engine.execute_as(device, engine_key(key), command).await;
     Ok(CommandResult::from_engine(key.to_string(), res))
 }

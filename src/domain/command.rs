@@ -115,6 +115,11 @@ pub enum Command {
         staff_id: StaffId,
         pin: String,
     },
+    /// Lifts every PIN lock on a staff id, on every device (a manager
+    /// approves it through the API; `passline staff unlock ID` on the box).
+    UnlockPins {
+        staff_id: StaffId,
+    },
     /// Opens a shift with a cash float in the drawer (a cashier or a manager).
     OpenShift {
         staff_id: StaffId,
@@ -200,7 +205,8 @@ impl Command {
             | ReportAcked { .. }
             | AddStaff { .. }
             | DisableStaff { .. }
-            | SetPin { .. } => None,
+            | SetPin { .. }
+            | UnlockPins { .. } => None,
         }
     }
 }
@@ -240,18 +246,27 @@ pub enum Refusal {
     UnknownStaff { staff_id: String },
     #[error("staff {staff_id} is disabled: ask a manager")]
     StaffDisabled { staff_id: String },
+    /// A wrong PIN, or a staff id that does not exist: the two look the
+    /// same from outside, so the API does not tell which ids are real.
     #[error(
         "wrong PIN for {staff_id} ({failures} of {} tries)",
         super::staff::PIN_LOCK_AFTER
     )]
     WrongPin { staff_id: String, failures: u32 },
-    #[error(
-        "{staff_id} is locked out after {} wrong PINs: wait {seconds} s",
-        super::staff::PIN_LOCK_AFTER
-    )]
+    #[error("{staff_id} is locked out on this screen after too many wrong PINs: wait {seconds} s")]
     LockedOut { staff_id: String, seconds: i64 },
+    #[error("PINs for {staff_id} are locked after too many wrong ones: a manager must unlock them (passline staff unlock {staff_id})")]
+    PinHeld { staff_id: String },
+    #[error("this screen has sent {wrong} wrong PINs today: PINs work here again tomorrow; sign in on another screen")]
+    ScreenLocked { wrong: u32 },
     #[error("a PIN is 4 to 8 digits")]
     BadPin,
+    #[error("a {role}'s PIN is {min} to {max} digits: choose a longer one")]
+    PinTooWeak {
+        role: String,
+        min: usize,
+        max: usize,
+    },
     #[error("a manager's PIN is needed to approve this")]
     ApprovalNeeded,
     #[error("nothing to bump: the order is not on the rail")]

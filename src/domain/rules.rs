@@ -8,7 +8,7 @@ use super::limits::MoneyLimits;
 use super::money::Fen;
 use super::order::{Item, Order, OrderId};
 use super::platform::{PaymentUpdate, PlatformEvent, TradeState};
-use super::staff::{Role, Staff};
+use super::staff::{PinPolicy, Role, Staff};
 use super::state::{Kitchen, OrderState};
 use super::tender::{quote, CashRounding, Method, Tender, TenderInput};
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,8 @@ pub struct Rules {
     pub fire: FirePolicy,
     pub cash_rounding: CashRounding,
     pub limits: MoneyLimits,
+    /// What a new PIN must look like (`[staff]` in the config).
+    pub pins: PinPolicy,
 }
 
 /// What a platform event turns into.

@@ -454,6 +454,7 @@ impl OrderState {
             | StaffDisabled { .. }
             | QueueMoved { .. }
             | PinChanged { .. }
+            | PinsUnlocked { .. }
             | PinRejected { .. }
             | ShiftOpened { .. }
             | ShiftClosed { .. } => {}

@@ -17,7 +17,7 @@ use crate::print::route::Routes;
 use crate::store::{OutboxEntry, QuarantinedFrame, StaffRecord, Store, StoreError};
 pub use clock::{Clock, FixedClock, SystemClock};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc, RwLock};
 use tokio::sync::{broadcast, oneshot, watch};
 
@@ -102,6 +102,11 @@ pub(crate) enum Op {
     Command {
         key: Option<String>,
         cmd: Box<Command>,
+        /// Where the command came from (`console`, `api:10.0.0.7`): PIN
+        /// failures are counted per device.
+        device: String,
+        /// Its PINs, checked before the writer (`pins::Verdicts`).
+        verdicts: pins::Verdicts,
     },
     /// A print writer is about to send a job (durable first, so a crash mid-send is known).
     SpoolAttempt {
@@ -150,7 +155,14 @@ pub struct EngineHandle {
     config: EngineConfig,
     /// One archiving run at a time.
     archiving: Arc<std::sync::Mutex<()>>,
+    /// Argon2 checks running at once (`pins::AT_ONCE`).
+    pin_checks: Arc<tokio::sync::Semaphore>,
+    /// One PIN check at a time per device.
+    pin_lanes: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
+
+/// The device name of the console's own screen and of commands run on the box.
+pub const CONSOLE_DEVICE: &str = "console";
 
 pub struct Engine {
     handle: EngineHandle,
@@ -195,6 +207,8 @@ impl Engine {
                 jobs_tx,
                 config,
                 archiving: Arc::new(std::sync::Mutex::new(())),
+                pin_checks: Arc::new(tokio::sync::Semaphore::new(pins::AT_ONCE)),
+                pin_lanes: Arc::new(std::sync::Mutex::new(HashMap::new())),
             },
             thread: Some(thread),
             archivist: None,
@@ -270,44 +284,121 @@ impl EngineHandle {
         rx
     }
 
-    /// Executes a command; returns once its events are durable.
+    /// Executes a command from the console's own screen; returns once its
+    /// events are durable.
     pub async fn execute(
         &self,
         key: Option<String>,
         cmd: Command,
     ) -> Result<Committed, EngineError> {
+        self.execute_as(CONSOLE_DEVICE, key, cmd).await
+    }
+
+    /// Executes a command from `device` (its PIN failures are counted
+    /// apart from other devices'). Its PINs are checked first, off the
+    /// writer thread.
+    pub async fn execute_as(
+        &self,
+        device: &str,
+        key: Option<String>,
+        cmd: Command,
+    ) -> Result<Committed, EngineError> {
+        self.submit_checked(device, key, cmd)
+            .await
+            .await
+            .unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// Checks the command's PINs (on the blocking pool, at most
+    /// `pins::AT_ONCE` at a time, one at a time per device, none while the
+    /// device is locked out), then sends it; returns where its result will
+    /// arrive. Commands submitted in turn reach the writer in that order.
+    pub async fn submit_checked(
+        &self,
+        device: &str,
+        key: Option<String>,
+        cmd: Command,
+    ) -> oneshot::Receiver<Result<Committed, EngineError>> {
+        let verdicts = self.check_pins(device, &cmd).await;
         self.send(Op::Command {
             key,
             cmd: Box::new(cmd),
+            device: device.to_string(),
+            verdicts,
         })
-        .await
-        .unwrap_or(Err(EngineError::Stopped))
     }
 
-    /// The same, for threads outside the async runtime (CLI, tests).
+    async fn check_pins(&self, device: &str, cmd: &Command) -> pins::Verdicts {
+        if pins::pins_of(cmd).is_empty() {
+            return pins::Verdicts::default();
+        }
+        let lane = {
+            let mut lanes = self.pin_lanes.lock().unwrap_or_else(|e| e.into_inner());
+            lanes.retain(|_, l| Arc::strong_count(l) > 1);
+            lanes.entry(device.to_string()).or_default().clone()
+        };
+        let _turn = lane.lock().await;
+        if self.pins_refused(device, cmd) {
+            // The writer refuses it without a look at the PIN.
+            return pins::Verdicts::default();
+        }
+        let Ok(_permit) = self.pin_checks.acquire().await else {
+            return pins::Verdicts::default();
+        };
+        let store = self.store.clone();
+        let cmd = cmd.clone();
+        tokio::task::spawn_blocking(move || pins::Verdicts::check(&store, &cmd))
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Whether a PIN of `cmd` would be refused from `device` now without a
+    /// check (locked or held), as far as the store says.
+    fn pins_refused(&self, device: &str, cmd: &Command) -> bool {
+        let now = self.config.clock.now();
+        pins::pins_of(cmd).into_iter().any(|(id, _)| {
+            let key = writer::staff_pins_key(id);
+            let counts: writer::StaffPins = match self.store.meta.get(key.as_bytes()) {
+                Ok(Some(v)) => crate::store::decode(&v).unwrap_or_default(),
+                _ => return false,
+            };
+            let here = counts.devices.get(device).copied().unwrap_or_default();
+            here.refusal(id, now)
+                .or(counts.anywhere.refusal(id, now))
+                .is_some()
+        })
+    }
+
+    /// The same as `execute`, for threads outside the async runtime (CLI,
+    /// tests): the PINs are checked on the calling thread.
     pub fn execute_blocking(
         &self,
         key: Option<String>,
         cmd: Command,
     ) -> Result<Committed, EngineError> {
-        self.send(Op::Command {
-            key,
-            cmd: Box::new(cmd),
-        })
-        .blocking_recv()
-        .unwrap_or(Err(EngineError::Stopped))
+        self.submit(key, cmd)
+            .blocking_recv()
+            .unwrap_or(Err(EngineError::Stopped))
     }
 
     /// Sends a command now and returns where its result will arrive: lets a
-    /// caller pipeline many commands in order (the feed, benchmarks).
+    /// caller pipeline many commands in order (the feed, benchmarks). A PIN
+    /// it carries is checked on the calling thread first.
     pub fn submit(
         &self,
         key: Option<String>,
         cmd: Command,
     ) -> oneshot::Receiver<Result<Committed, EngineError>> {
+        let verdicts = if pins::pins_of(&cmd).is_empty() {
+            pins::Verdicts::default()
+        } else {
+            pins::Verdicts::check(&self.store, &cmd)
+        };
         self.send(Op::Command {
             key,
             cmd: Box::new(cmd),
+            device: CONSOLE_DEVICE.to_string(),
+            verdicts,
         })
     }
 

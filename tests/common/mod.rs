@@ -88,7 +88,7 @@ impl TestStore {
     pub fn demo_staff(&self) {
         self.add_staff("01", "王芳", Role::Cashier, "1234");
         self.add_staff("21", "李强", Role::Kitchen, "2222");
-        self.add_staff("90", "张经理", Role::Manager, "9090");
+        self.add_staff("90", "张经理", Role::Manager, "909090");
     }
 }
 

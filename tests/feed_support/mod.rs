@@ -33,7 +33,7 @@ pub fn rules() -> Rules {
     Rules {
         fire: FirePolicy::OnOrder,
         cash_rounding: CashRounding::Fen,
-        limits: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -56,7 +56,7 @@ impl Lunch {
             Rules {
                 fire: FirePolicy::OnPayment,
                 cash_rounding: CashRounding::Fen,
-                limits: Default::default(),
+                ..Default::default()
             },
             routes(),
         );

@@ -4,7 +4,6 @@
 
 use super::{need_role, Writer, Writes, IDEM, META, OUTBOX, OUTBOX_IDS, QUARANTINE, SPOOL, STAFF};
 use crate::domain::job::JobState;
-use crate::domain::staff::pin_is_well_formed;
 use crate::domain::{
     Actor, Approval, Command, EventBody, OrderId, PlatformOutcome, Refusal, Staff,
 };
@@ -16,7 +15,14 @@ impl Writer {
     pub(super) fn process(&mut self, op: Op) -> Result<Committed, EngineError> {
         match op {
             Op::Stop => Err(EngineError::Stopped),
-            Op::Command { key, cmd } => {
+            Op::Command {
+                key,
+                cmd,
+                device,
+                verdicts,
+            } => {
+                self.device = device;
+                self.verdicts = verdicts;
                 if let Some(k) = &key {
                     if let Some(v) = self.get(IDEM, k.as_bytes())? {
                         let mut c: Committed = decode(&v)?;
@@ -56,6 +62,8 @@ impl Writer {
                 j.interrupted |= interrupted;
             }),
             Op::SpoolMove { from, to, approval } => {
+                self.device = crate::engine::CONSOLE_DEVICE.to_string();
+                self.verdicts = Default::default();
                 let mut w = Writes::default();
                 self.move_queue(&mut w, from, to, &approval)?;
                 let committed = Committed {
@@ -143,9 +151,7 @@ impl Writer {
                     }
                     .into());
                 }
-                if !pin_is_well_formed(&pin) {
-                    return Err(Refusal::BadPin.into());
-                }
+                self.cfg.rules.pins.check(&pin, role)?;
                 let rec = StaffRecord {
                     staff: Staff {
                         id: staff_id.clone(),
@@ -181,10 +187,8 @@ impl Writer {
                 )?;
             }
             Command::SetPin { staff_id, pin } => {
-                if !pin_is_well_formed(&pin) {
-                    return Err(Refusal::BadPin.into());
-                }
                 let mut rec = self.staff_record(&staff_id)?;
+                self.cfg.rules.pins.check(&pin, rec.staff.role)?;
                 rec.pin_hash = pins::hash_pin(&pin);
                 rec.failures = 0;
                 rec.locked_until = None;
@@ -196,6 +200,7 @@ impl Writer {
                     now,
                 )?;
             }
+            Command::UnlockPins { staff_id } => self.unlock_pins(&mut w, &staff_id)?,
             Command::MoveQueue {
                 staff_id,
                 from,
