@@ -40,13 +40,27 @@ const WRITE_BATCH: usize = 64;
 /// for thousands of events; bounded, it shows up as a full queue at once.
 const SEND_BUFFER: usize = 64 * 1024;
 /// The handshake must be done within this.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections served at once; one more is answered 503 and closed.
+pub const MAX_CONNECTIONS: usize = 256;
+/// Connections from one address at once (a screen needs one, `ctl` one more).
+pub const MAX_PER_ADDRESS: usize = 32;
+/// A client has this long from connecting to say `hello`.
+pub const HELLO_DEADLINE: Duration = Duration::from_secs(5);
+/// A client that sends nothing (not even a ping) for this long is closed;
+/// screens ping every 15 s.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Commands one connection may have waiting for their answers; one more is
+/// answered `slow_down`.
+pub const MAX_IN_FLIGHT: usize = 32;
 /// Events of the log's tail sent with a snapshot.
 const RECENT: u64 = 500;
 /// A reconnect further behind than this gets a fresh snapshot instead.
 const MAX_CATCH_UP: u64 = 20_000;
 /// Frames over this are refused (as on the feed).
-const MAX_FRAME: usize = 1 << 20;
+/// The largest frame a client may send: a counter order of a hundred
+/// lines is a few KiB. Larger frames close the connection.
+const MAX_FRAME: usize = 64 << 10;
 
 /// The status watches the API passes on: the feed link and the printers.
 #[derive(Clone)]
@@ -71,6 +85,54 @@ struct Shared {
     queue: usize,
     store: StoreInfo,
     stop: watch::Receiver<bool>,
+    /// Connections open now, per peer address.
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// A connection's place in the counts, given back when it ends.
+struct Seat {
+    sh: Arc<Shared>,
+    ip: std::net::IpAddr,
+}
+
+impl Seat {
+    /// A seat for a new connection from `ip`, or why there is none.
+    fn take(sh: &Arc<Shared>, ip: std::net::IpAddr) -> Result<Seat, &'static str> {
+        let mut open = sh.open.lock().unwrap_or_else(|e| e.into_inner());
+        let total: usize = open.values().sum();
+        let here = open.get(&ip).copied().unwrap_or(0);
+        if total >= MAX_CONNECTIONS {
+            return Err("the console has too many connections: try again in a minute");
+        }
+        if here >= MAX_PER_ADDRESS {
+            return Err("too many connections from this address: close some screens");
+        }
+        *open.entry(ip).or_default() += 1;
+        Ok(Seat { sh: sh.clone(), ip })
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut open = self.sh.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Answers a connection over the caps with a short HTTP 503 and closes it.
+async fn turn_away(mut stream: TcpStream, why: &'static str) {
+    use tokio::io::AsyncWriteExt;
+    let body = format!("{why}\n");
+    let resp = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(resp.as_bytes())).await;
 }
 
 /// The running API server.
@@ -119,6 +181,7 @@ impl ApiServer {
             queue: opts.queue.max(2),
             store,
             stop: stop_rx,
+            open: std::sync::Mutex::new(std::collections::HashMap::new()),
         });
         tracing::info!(%addr, token = shared.token.is_some(), "local API listening");
         let task = tokio::spawn(accept_loop(listener, shared));
@@ -155,9 +218,15 @@ async fn accept_loop(listener: TcpListener, sh: Arc<Shared>) {
     loop {
         tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, peer)) => {
-                    conns.spawn(connection(stream, peer, sh.clone()));
-                }
+                Ok((stream, peer)) => match Seat::take(&sh, peer.ip()) {
+                    Ok(seat) => {
+                        conns.spawn(connection(stream, peer, seat));
+                    }
+                    Err(why) => {
+                        tracing::warn!(%peer, why, "local API: connection turned away");
+                        conns.spawn(turn_away(stream, why));
+                    }
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "local API: accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -224,7 +293,9 @@ impl Outbox {
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
+async fn connection(stream: TcpStream, peer: SocketAddr, seat: Seat) {
+    let sh = seat.sh.clone();
+    let opened = tokio::time::Instant::now();
     let _ = stream.set_nodelay(true);
     if let Err(e) = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER) {
         tracing::warn!(%peer, error = %e, "local API: cannot bound the send buffer");
@@ -232,6 +303,16 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     let token = sh.token.clone();
     #[allow(clippy::result_large_err)] // the shape tungstenite's callback asks for
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        // A page in a browser on the box sends its Origin; screens and
+        // scripts never do. No page may drive the till.
+        if req.headers().contains_key("origin") {
+            let mut r = ErrorResponse::new(Some(
+                "browser pages may not connect to the console's API: use passline attach or ctl"
+                    .to_string(),
+            ));
+            *r.status_mut() = StatusCode::FORBIDDEN;
+            return Err(r);
+        }
         let Some(want) = &token else { return Ok(resp) };
         let given = req
             .headers()
@@ -273,9 +354,25 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     tracing::info!(%peer, "local API: client connected");
     // PIN failures are counted per device (docs/security.md, "PINs").
     let device = format!("api:{}", peer.ip());
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut last_frame = tokio::time::Instant::now();
     loop {
+        // Before hello: the hello deadline from connecting; after: the idle timeout.
+        let quiet_until = match session {
+            None => opened + HELLO_DEADLINE,
+            Some(_) => last_frame + IDLE_TIMEOUT,
+        };
         let frame = tokio::select! {
             f = read.next() => f,
+            _ = tokio::time::sleep_until(quiet_until) => {
+                let (reason, words) = match session {
+                    None => ("no_hello", "no hello within 5 s: send hello first"),
+                    Some(_) => ("idle", "nothing heard for 60 s: reconnect (screens ping every 15 s)"),
+                };
+                tracing::info!(%peer, reason, "local API: closing a quiet connection");
+                out.bye(reason, words.into());
+                break;
+            }
             // Dropped (too slow, behind) or the socket failed: close.
             _ = &mut writer => {
                 writer_done = true;
@@ -286,6 +383,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                 break;
             }
         };
+        last_frame = tokio::time::Instant::now();
         let text = match frame {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(_))) | None => break,
@@ -347,7 +445,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                     approval,
                 },
                 Some(s),
-            ) => command_frame(&sh, s, &device, &out, key, *command, approval).await,
+            ) => command_frame(&sh, s, &device, &in_flight, &out, key, *command, approval).await,
             (ClientMsg::GetOrder { key, order_id }, Some(_)) => {
                 let order = sh.engine.order(&order_id).ok().flatten();
                 out.msg(&ServerMsg::Order { key, order }).await;
@@ -632,10 +730,12 @@ fn engine_key(key: &str) -> Option<String> {
     (!key.is_empty()).then(|| format!("api:{key}"))
 }
 
+#[allow(clippy::too_many_arguments)] // one connection's state, passed down once
 async fn command_frame(
     sh: &Arc<Shared>,
     session: &mut Session,
     device: &str,
+    in_flight: &Arc<std::sync::atomic::AtomicUsize>,
     out: &Outbox,
     key: String,
     command: Command,
@@ -678,6 +778,19 @@ async fn command_frame(
         out.msg(&ServerMsg::Result(r)).await;
         return;
     }
+    // Each connection may have a few commands waiting; a client that sends
+    // more before reading its answers is told to slow down, so one
+    // connection cannot queue unbounded work (or memory) in the console.
+    if in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
+        out.msg(&ServerMsg::Result(CommandResult::refused(
+            key,
+            "slow_down",
+            format!("{MAX_IN_FLIGHT} commands are already waiting on this connection: wait for their answers, then send this again"),
+        )))
+        .await;
+        return;
+    }
+    in_flight.fetch_add(1, Ordering::AcqRel);
     // Submitted in order now (its PINs checked first, off the writer);
     // answered whenever the engine is done, so one client's commands share
     // group commits.
@@ -686,8 +799,10 @@ async fn command_frame(
         .submit_checked(device, engine_key(&key), command)
         .await;
     let out = out.clone();
+    let in_flight = in_flight.clone();
     tokio::spawn(async move {
         let res = pending.await.unwrap_or(Err(EngineError::Stopped));
+        in_flight.fetch_sub(1, Ordering::AcqRel);
         out.msg(&ServerMsg::Result(CommandResult::from_engine(key, res)))
             .await;
     });

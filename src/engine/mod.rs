@@ -44,6 +44,10 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("the engine has stopped")]
     Stopped,
+    /// The engine's queue is full (`ENGINE_QUEUE` commands waiting): nothing
+    /// was done; the caller may try again shortly.
+    #[error("the console is busy: nothing was done, try again in a moment")]
+    Busy,
     /// From a console reached over the local API: its refusal of a command
     /// (not the engine's), or the link to it failing; the text says what to do.
     #[error("{0}")]
@@ -138,6 +142,12 @@ pub(crate) enum Op {
     },
 }
 
+/// Requests that may wait for the writer. Above it, `Busy` is answered at
+/// once: under a flood the queue, and the memory it holds, stays bounded.
+/// The local API's caps (connections × commands in flight) and the feed's
+/// window keep honest traffic well below it.
+pub const ENGINE_QUEUE: usize = 16_384;
+
 pub(crate) struct Request {
     op: Op,
     reply: oneshot::Sender<Result<Committed, EngineError>>,
@@ -146,7 +156,7 @@ pub(crate) struct Request {
 /// A handle on the running engine; clone it freely.
 #[derive(Clone)]
 pub struct EngineHandle {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::SyncSender<Request>,
     store: Arc<Store>,
     events: broadcast::Sender<Arc<Event>>,
     board: Arc<RwLock<Board>>,
@@ -175,7 +185,7 @@ impl Engine {
     /// Loads the open orders and starts the writer thread.
     pub fn start(store: Store, config: EngineConfig) -> Result<Engine, EngineError> {
         let store = Arc::new(store);
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(ENGINE_QUEUE);
         let (events, _) = broadcast::channel(4096);
         let (jobs_tx, _) = broadcast::channel(1024);
         let board = Arc::new(RwLock::new(Board::new()));
@@ -276,12 +286,14 @@ impl Engine {
 impl EngineHandle {
     fn send(&self, op: Op) -> oneshot::Receiver<Result<Committed, EngineError>> {
         let (reply, rx) = oneshot::channel();
-        if self.tx.send(Request { op, reply }).is_err() {
-            let (t, r) = oneshot::channel();
-            let _ = t.send(Err(EngineError::Stopped));
-            return r;
-        }
-        rx
+        let refused = match self.tx.try_send(Request { op, reply }) {
+            Ok(()) => return rx,
+            Err(mpsc::TrySendError::Full(_)) => EngineError::Busy,
+            Err(mpsc::TrySendError::Disconnected(_)) => EngineError::Stopped,
+        };
+        let (t, r) = oneshot::channel();
+        let _ = t.send(Err(refused));
+        r
     }
 
     /// Executes a command from the console's own screen; returns once its
