@@ -50,6 +50,37 @@ async fn a_guessing_device_is_locked_and_held_while_the_cashier_signs_in_on_thei
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guesses_from_many_devices_hold_the_id_but_not_on_the_cashiers_own_screen() {
+    let s = serve();
+    let mut till = raw_from(&s, "127.0.0.1").await;
+    let r = command(&mut till, "in", sign_in("01", "1234")).await;
+    assert_eq!(r["ok"], true, "{r}");
+    let mut last = serde_json::Value::Null;
+    for d in 1..=6 {
+        let mut ws = raw_from(&s, &format!("127.0.2.{d}")).await;
+        for n in 0..5 {
+            last = command(
+                &mut ws,
+                &format!("g{n}"),
+                sign_in("01", &format!("55{d}{n}")),
+            )
+            .await;
+        }
+    }
+    assert_eq!(
+        last["code"], "pin_held",
+        "30 guesses from 6 devices: {last}"
+    );
+    // A device the cashier never used: held, even with the right PIN.
+    let mut stranger = raw_from(&s, "127.0.2.9").await;
+    let r = command(&mut stranger, "right", sign_in("01", "1234")).await;
+    assert_eq!(r["code"], "pin_held", "{r}");
+    // The cashier's own screen: still in.
+    let r = command(&mut till, "again", sign_in("01", "1234")).await;
+    assert_eq!(r["ok"], true, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_staff_id_answers_exactly_like_a_wrong_pin() {
     let s = serve();
     let mut a = raw_from(&s, "127.0.0.3").await;

@@ -85,40 +85,78 @@ struct Shared {
     queue: usize,
     store: StoreInfo,
     stop: watch::Receiver<bool>,
-    /// Connections open now, per peer address.
-    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+    /// Connections open now.
+    open: std::sync::Mutex<Seats>,
+}
+
+/// Who holds the seats: connections per address, and those that have not
+/// said `hello` yet (oldest first), which a newcomer may take the place of.
+#[derive(Default)]
+struct Seats {
+    per_ip: std::collections::HashMap<std::net::IpAddr, usize>,
+    total: usize,
+    next: u64,
+    /// Seats without a `hello` yet: (seat number, how to close it).
+    waiting: std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>,
 }
 
 /// A connection's place in the counts, given back when it ends.
 struct Seat {
     sh: Arc<Shared>,
     ip: std::net::IpAddr,
+    number: u64,
+    /// Told when a newcomer takes this seat (it had not said hello).
+    evicted: Arc<tokio::sync::Notify>,
 }
 
 impl Seat {
-    /// A seat for a new connection from `ip`, or why there is none.
+    /// A seat for a new connection from `ip`, or why there is none. When
+    /// the console is full, the oldest connection that has not said hello
+    /// gives up its seat: a flood of silent connections cannot keep a
+    /// screen out, it only evicts itself.
     fn take(sh: &Arc<Shared>, ip: std::net::IpAddr) -> Result<Seat, &'static str> {
-        let mut open = sh.open.lock().unwrap_or_else(|e| e.into_inner());
-        let total: usize = open.values().sum();
-        let here = open.get(&ip).copied().unwrap_or(0);
-        if total >= MAX_CONNECTIONS {
-            return Err("the console has too many connections: try again in a minute");
-        }
-        if here >= MAX_PER_ADDRESS {
+        let mut seats = sh.open.lock().unwrap_or_else(|e| e.into_inner());
+        if seats.per_ip.get(&ip).copied().unwrap_or(0) >= MAX_PER_ADDRESS {
             return Err("too many connections from this address: close some screens");
         }
-        *open.entry(ip).or_default() += 1;
-        Ok(Seat { sh: sh.clone(), ip })
+        if seats.total >= MAX_CONNECTIONS {
+            match seats.waiting.pop_front() {
+                // Its seat is given back when its task ends; counted here
+                // as the newcomer's meanwhile.
+                Some((_, close)) => close.notify_one(),
+                None => return Err("the console has too many connections: try again in a minute"),
+            }
+        }
+        *seats.per_ip.entry(ip).or_default() += 1;
+        seats.total += 1;
+        seats.next += 1;
+        let number = seats.next;
+        let evicted = Arc::new(tokio::sync::Notify::new());
+        seats.waiting.push_back((number, evicted.clone()));
+        Ok(Seat {
+            sh: sh.clone(),
+            ip,
+            number,
+            evicted,
+        })
+    }
+
+    /// The connection said hello: its seat is no longer up for grabs.
+    fn settled(&self) {
+        let mut seats = self.sh.open.lock().unwrap_or_else(|e| e.into_inner());
+        seats.waiting.retain(|(n, _)| *n != self.number);
     }
 }
 
 impl Drop for Seat {
     fn drop(&mut self) {
-        let mut open = self.sh.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&self.ip) {
+        let mut seats = self.sh.open.lock().unwrap_or_else(|e| e.into_inner());
+        seats.waiting.retain(|(n, _)| *n != self.number);
+        seats.total = seats.total.saturating_sub(1);
+        if let Some(n) = seats.per_ip.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
-                open.remove(&self.ip);
+                seats.per_ip.remove(&self.ip);
             }
         }
     }
@@ -181,7 +219,7 @@ impl ApiServer {
             queue: opts.queue.max(2),
             store,
             stop: stop_rx,
-            open: std::sync::Mutex::new(std::collections::HashMap::new()),
+            open: std::sync::Mutex::new(Seats::default()),
         });
         tracing::info!(%addr, token = shared.token.is_some(), "local API listening");
         let task = tokio::spawn(accept_loop(listener, shared));
@@ -328,18 +366,20 @@ async fn connection(stream: TcpStream, peer: SocketAddr, seat: Seat) {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME));
-    let ws = match tokio::time::timeout(
+    let handshake = tokio::time::timeout(
         HANDSHAKE_TIMEOUT,
         tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)),
-    )
-    .await
-    {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => {
-            tracing::info!(%peer, error = %e, "local API: handshake refused");
-            return;
-        }
-        Err(_) => return,
+    );
+    let ws = tokio::select! {
+        r = handshake => match r {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(e)) => {
+                tracing::info!(%peer, error = %e, "local API: handshake refused");
+                return;
+            }
+            Err(_) => return,
+        },
+        _ = seat.evicted.notified() => return,
     };
     let (sink, mut read) = ws.split();
     let (tx, rx) = mpsc::channel(sh.queue);
@@ -364,6 +404,10 @@ async fn connection(stream: TcpStream, peer: SocketAddr, seat: Seat) {
         };
         let frame = tokio::select! {
             f = read.next() => f,
+            _ = seat.evicted.notified(), if session.is_none() => {
+                out.bye("no_hello", "the console is full and this connection had not said hello: reconnect and send hello at once".into());
+                break;
+            }
             _ = tokio::time::sleep_until(quiet_until) => {
                 let (reason, words) = match session {
                     None => ("no_hello", "no hello within 5 s: send hello first"),
@@ -414,6 +458,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, seat: Seat) {
                 None,
             ) => {
                 session = Some(Session { role, staff: None });
+                seat.settled();
                 out.msg(&ServerMsg::Welcome {
                     protocol: PROTOCOL,
                     role,

@@ -374,10 +374,7 @@ impl EngineHandle {
                 Ok(Some(v)) => crate::store::decode(&v).unwrap_or_default(),
                 _ => return false,
             };
-            let here = counts.devices.get(device).copied().unwrap_or_default();
-            here.refusal(id, now)
-                .or(counts.anywhere.refusal(id, now))
-                .is_some()
+            counts.refusal(id, device, now).is_some()
         })
     }
 

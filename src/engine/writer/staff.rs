@@ -25,6 +25,34 @@ use std::collections::BTreeMap;
 pub(crate) struct StaffPins {
     pub anywhere: PinCount,
     pub devices: BTreeMap<String, PinCount>,
+    /// Devices this person last signed in on with the right PIN (at most
+    /// [`TRUSTED_DEVICES`]): a hold across devices does not apply there, so
+    /// guesses from many strange devices do not lock the cashier out of
+    /// their own screen.
+    #[serde(default)]
+    pub trusted: Vec<String>,
+}
+
+/// The devices remembered per staff member as their own.
+const TRUSTED_DEVICES: usize = 8;
+
+impl StaffPins {
+    /// Why a PIN for `id` may not be tried from `device` now, if not.
+    pub(crate) fn refusal(
+        &self,
+        id: &StaffId,
+        device: &str,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Option<Refusal> {
+        let here = self.devices.get(device).copied().unwrap_or_default();
+        here.refusal(id, now).or_else(|| {
+            if self.trusted.iter().any(|d| d == device) {
+                None
+            } else {
+                self.anywhere.refusal(id, now)
+            }
+        })
+    }
 }
 
 /// One device's wrong PINs (any staff id) on one business day.
@@ -104,7 +132,7 @@ impl Writer {
         }
         let mut pins_of = self.staff_pins(id)?;
         let here = pins_of.devices.get(&device).copied().unwrap_or_default();
-        if let Some(r) = here.refusal(id, now).or(pins_of.anywhere.refusal(id, now)) {
+        if let Some(r) = pins_of.refusal(id, &device, now) {
             return Err(r.into());
         }
         let rec = self.staff_record_opt(id)?;
@@ -124,9 +152,18 @@ impl Writer {
                 }
                 .into());
             }
-            if pins_of.devices.remove(&device).is_some() || pins_of.anywhere != PinCount::default()
-            {
+            let before = pins_of.clone();
+            pins_of.devices.remove(&device);
+            // A hold stays until a manager lifts it, right PIN or not.
+            if !pins_of.anywhere.held {
                 pins_of.anywhere = PinCount::default();
+            }
+            pins_of.trusted.retain(|d| d != &device);
+            pins_of.trusted.push(device.clone());
+            if pins_of.trusted.len() > TRUSTED_DEVICES {
+                pins_of.trusted.remove(0);
+            }
+            if pins_of != before {
                 w.put(META, staff_pins_key(id), encode(&pins_of));
                 self.stage(w);
             }
