@@ -222,6 +222,7 @@ enum StaffCmd {
 }
 
 fn main() -> ExitCode {
+    passline::secret::private_umask();
     passline::alloc_tuning::tune();
     let args = Args::parse();
     let config = args.config.as_deref();

@@ -77,3 +77,53 @@ pub fn api_token(
     }
     crate::api::read_token(config_token, config_file)
 }
+
+/// Makes everything this process creates from now on private to its user
+/// (umask 077: folders 0700, files 0600): the store, logs, backups, keys.
+pub fn private_umask() {
+    // SAFETY: umask only sets the calling process's file mode mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// Takes group and other access away from `dir` and everything in it
+/// (folders 0700, files 0600), for a data or log folder made before the
+/// umask, or by hand. Symbolic links are left alone.
+pub fn make_private(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(dir)?;
+    if meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    let mode = meta.permissions().mode();
+    if meta.is_dir() {
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+        for entry in std::fs::read_dir(dir)? {
+            make_private(&entry?.path())?;
+        }
+    } else if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o600))?;
+    }
+    Ok(())
+}
+
+/// Refuses a secret file others may read (a token, a key): what to run.
+pub fn check_private_file(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| e.to_string())?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{} can be read by other users (mode {:o}): run chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
+}

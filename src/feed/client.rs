@@ -142,7 +142,9 @@ impl FeedConfig {
         }
         let token = match (&feed.token, &feed.token_file) {
             (Some(t), _) if !t.trim().is_empty() => t.trim().to_string(),
-            (_, Some(path)) => std::fs::read_to_string(path)
+            (_, Some(path)) => crate::secret::check_private_file(path)
+                .map_err(|detail| std::io::Error::new(std::io::ErrorKind::PermissionDenied, detail))
+                .and_then(|()| std::fs::read_to_string(path))
                 .map_err(|source| FeedConfigError::TokenFile {
                     path: path.clone(),
                     source,
@@ -815,7 +817,17 @@ mod tests {
         std::fs::write(&path, "abc123\n").expect("write token");
         let mut cfg = Config::default();
         cfg.feed.url = "wss://platform.example/v1/stores/S001/feed".into();
-        cfg.feed.token_file = Some(path);
+        cfg.feed.token_file = Some(path.clone());
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(
+            matches!(
+                FeedConfig::from_config(&cfg),
+                Err(FeedConfigError::TokenFile { .. })
+            ),
+            "a token file others can read is refused"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         let fc = FeedConfig::from_config(&cfg)
             .expect("valid")
             .expect("feed configured");
