@@ -152,6 +152,8 @@ pub struct ApiSection {
     pub listen: String,
     pub token: Option<String>,
     pub token_file: Option<PathBuf>,
+    /// Days a command's idempotency key is kept (docs/security.md).
+    pub key_days: u32,
 }
 
 impl Default for ApiSection {
@@ -160,6 +162,7 @@ impl Default for ApiSection {
             listen: "127.0.0.1:7878".into(),
             token: None,
             token_file: None,
+            key_days: 7,
         }
     }
 }
@@ -541,6 +544,7 @@ impl Config {
                 min_len: self.staff.pin_min_length,
                 manager_min_len: self.staff.manager_pin_min_length,
             },
+            key_days: self.api.key_days.max(1),
         }
     }
 

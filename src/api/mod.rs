@@ -127,7 +127,7 @@ mod tests {
         ApiSection {
             listen: listen.into(),
             token: token.map(str::to_string),
-            token_file: None,
+            ..ApiSection::default()
         }
     }
 

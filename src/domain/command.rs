@@ -311,6 +311,10 @@ pub enum Refusal {
     TooMuchCash { tendered: String, most: String },
     #[error("the order comes to {total}, more than the {most} one order may be: split it, or ask a manager to raise [limits] order_max")]
     OrderTooLarge { total: String, most: String },
+    #[error(
+        "key {key} was already used for another command: give each command its own key (a ULID)"
+    )]
+    KeyReused { key: String },
     #[error("this console has no menu, so it cannot price a counter order: put menu.toml beside the config (passline menu check)")]
     NoMenu,
 }

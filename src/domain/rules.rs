@@ -24,13 +24,27 @@ pub enum FirePolicy {
     OnOrder,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
     pub fire: FirePolicy,
     pub cash_rounding: CashRounding,
     pub limits: MoneyLimits,
     /// What a new PIN must look like (`[staff]` in the config).
     pub pins: PinPolicy,
+    /// Days a command's idempotency key is kept (`[api] key_days`).
+    pub key_days: u32,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            fire: FirePolicy::default(),
+            cash_rounding: CashRounding::default(),
+            limits: MoneyLimits::default(),
+            pins: PinPolicy::default(),
+            key_days: 7,
+        }
+    }
 }
 
 /// What a platform event turns into.

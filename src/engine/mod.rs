@@ -185,6 +185,10 @@ impl Engine {
     /// Loads the open orders and starts the writer thread.
     pub fn start(store: Store, config: EngineConfig) -> Result<Engine, EngineError> {
         let store = Arc::new(store);
+        let pruned = writer::prune_keys(&store, config.clock.now(), config.rules.key_days);
+        if pruned > 0 {
+            tracing::info!(pruned, "expired idempotency keys removed");
+        }
         let (tx, rx) = mpsc::sync_channel(ENGINE_QUEUE);
         let (events, _) = broadcast::channel(4096);
         let (jobs_tx, _) = broadcast::channel(1024);

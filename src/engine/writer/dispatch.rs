@@ -2,13 +2,15 @@
 //! themselves are the domain's (`Rules`, `shift`, `staff`); this file only
 //! loads what they need and stages what they return.
 
-use super::{need_role, Writer, Writes, IDEM, META, OUTBOX, OUTBOX_IDS, QUARANTINE, SPOOL, STAFF};
+use super::{
+    keys, need_role, Writer, Writes, IDEM, META, OUTBOX, OUTBOX_IDS, QUARANTINE, SPOOL, STAFF,
+};
 use crate::domain::job::JobState;
 use crate::domain::{
     Actor, Approval, Command, EventBody, OrderId, PlatformOutcome, Refusal, Staff,
 };
 use crate::engine::{pins, Committed, EngineError, Op};
-use crate::store::{decode, encode, QuarantinedFrame, StaffRecord};
+use crate::store::{encode, QuarantinedFrame, StaffRecord};
 use chrono::{DateTime, FixedOffset};
 
 impl Writer {
@@ -23,10 +25,10 @@ impl Writer {
             } => {
                 self.device = device;
                 self.verdicts = verdicts;
-                if let Some(k) = &key {
-                    if let Some(v) = self.get(IDEM, k.as_bytes())? {
-                        let mut c: Committed = decode(&v)?;
-                        c.replay = true;
+                let scoped = key.as_ref().map(|k| keys::scoped(&self.device, &cmd, k));
+                let print = key.as_ref().map(|_| keys::fingerprint(&cmd));
+                if let (Some(k), Some(s)) = (&key, &scoped) {
+                    if let Some(c) = self.replay(s, k, &cmd)? {
                         return Ok(c);
                     }
                 }
@@ -37,9 +39,14 @@ impl Writer {
                     jobs: w.jobs.iter().map(|j| j.job).collect(),
                     replay: false,
                 };
-                if let Some(k) = key {
+                if let (Some(s), Some(command)) = (scoped, print) {
                     if !committed.events.is_empty() {
-                        w.put(IDEM, k.into_bytes(), encode(&committed));
+                        let rec = keys::KeyRecord {
+                            command,
+                            at: self.now(),
+                            committed: committed.clone(),
+                        };
+                        w.put(IDEM, s, encode(&rec));
                     }
                 }
                 self.stage(w);

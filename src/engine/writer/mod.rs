@@ -13,11 +13,13 @@
 mod commit;
 mod counter;
 mod dispatch;
+mod keys;
 mod shift;
 mod spool;
 mod staff;
 mod stage;
 
+pub(crate) use keys::prune as prune_keys;
 pub(crate) use staff::{staff_pins_key, StaffPins};
 
 use super::{Board, EngineConfig, EngineError, EngineStats};
