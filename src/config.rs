@@ -67,6 +67,9 @@ pub struct FeedSection {
     pub token: Option<String>,
     pub token_file: Option<PathBuf>,
     pub device_id: String,
+    /// Allow `ws://` (no TLS) to a host beyond this box: the token and the
+    /// orders would cross the network in clear. Off by default.
+    pub allow_plain_ws: bool,
 }
 
 impl Default for FeedSection {
@@ -76,6 +79,7 @@ impl Default for FeedSection {
             token: None,
             token_file: None,
             device_id: "box-1".into(),
+            allow_plain_ws: false,
         }
     }
 }
@@ -458,6 +462,34 @@ impl Config {
                 err(key, message);
             }
         }
+        if let Some(host) = plain_remote_host(&self.feed.url) {
+            if !self.feed.allow_plain_ws {
+                err(
+                    "url",
+                    format!(
+                        "feed url `{}` is ws:// to {host}, beyond this box: the token and every order would cross the network in clear. Use wss://, or set [feed] allow_plain_ws = true if the link is private",
+                        self.feed.url
+                    ),
+                );
+            }
+        }
+        if let Ok(addr) = self.api.listen.parse::<std::net::SocketAddr>() {
+            let no_token = self
+                .api
+                .token
+                .as_deref()
+                .is_none_or(|t| t.trim().is_empty())
+                && self.api.token_file.is_none();
+            if !addr.ip().is_loopback() && no_token {
+                err(
+                    "listen",
+                    format!(
+                        "[api] listen = \"{}\" can be reached from the network, so it needs a token: set [api] token_file (a file only passline can read), or listen on 127.0.0.1",
+                        self.api.listen
+                    ),
+                );
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for p in &self.printers {
             if !names.insert(p.name.as_str()) {
@@ -556,6 +588,24 @@ impl Config {
     }
 }
 
+/// The host of a `ws://` URL when it is not this box (loopback), else `None`.
+fn plain_remote_host(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("ws://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or("").to_string(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(h, _)| h)
+            .to_string(),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then_some(host)
+}
+
 /// The first line that mentions `key` (1-based), or 0.
 pub(crate) fn line_of(text: &str, key: &str) -> usize {
     text.lines()
@@ -645,6 +695,38 @@ mod tests {
         let e = one_error("[limits]\n\ncash_over_max = \"lots\"\n");
         assert_eq!(e.line, 3);
         assert!(e.message.contains("like 100"), "{e}");
+    }
+
+    #[test]
+    fn plain_ws_to_another_host_is_refused_unless_allowed() {
+        let e = one_error("[feed]\nurl = \"ws://platform.example/v1/feed\"\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("wss://"), "{e}");
+        Config::parse(
+            "[feed]\nurl = \"ws://platform.example/v1/feed\"\nallow_plain_ws = true\n",
+            "config.toml",
+        )
+        .expect("allowed explicitly");
+        for ok in [
+            "ws://127.0.0.1:9001/feed",
+            "ws://localhost/x",
+            "ws://[::1]:9/x",
+            "wss://p.example/x",
+        ] {
+            Config::parse(&format!("[feed]\nurl = \"{ok}\"\n"), "config.toml").expect(ok);
+        }
+    }
+
+    #[test]
+    fn a_network_listen_without_a_token_fails_config_check() {
+        let e = one_error("[api]\nlisten = \"0.0.0.0:7878\"\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("needs a token"), "{e}");
+        Config::parse(
+            "[api]\nlisten = \"0.0.0.0:7878\"\ntoken_file = \"api-token\"\n",
+            "config.toml",
+        )
+        .expect("with a token file");
     }
 
     #[test]
