@@ -667,7 +667,12 @@ async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
             let recent = sh
                 .engine
                 .events_after(now.saturating_sub(RECENT), RECENT as usize)
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .into_iter()
+                // The log may already hold events committed after `now`
+                // (published a moment later): they follow as events, once.
+                .filter(|e| e.id <= now)
+                .collect();
             let snap = ServerMsg::Snapshot {
                 last_event: now,
                 orders,
