@@ -165,10 +165,17 @@ pub struct EngineHandle {
     config: EngineConfig,
     /// One archiving run at a time.
     archiving: Arc<std::sync::Mutex<()>>,
-    /// Argon2 checks running at once (`pins::AT_ONCE`).
-    pin_checks: Arc<tokio::sync::Semaphore>,
-    /// One PIN check at a time per device.
-    pin_lanes: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Who may run an Argon2 check now (`check_pins`).
+    pin_gate: Arc<PinGate>,
+}
+
+/// PIN checks before the writer: at most `pins::AT_ONCE` at a time, one at
+/// a time per device.
+struct PinGate {
+    checks: tokio::sync::Semaphore,
+    /// Checks waiting for `checks` now.
+    waiting: std::sync::atomic::AtomicUsize,
+    lanes: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// The device name of the console's own screen and of commands run on the box.
@@ -221,8 +228,11 @@ impl Engine {
                 jobs_tx,
                 config,
                 archiving: Arc::new(std::sync::Mutex::new(())),
-                pin_checks: Arc::new(tokio::sync::Semaphore::new(pins::AT_ONCE)),
-                pin_lanes: Arc::new(std::sync::Mutex::new(HashMap::new())),
+                pin_gate: Arc::new(PinGate {
+                    checks: tokio::sync::Semaphore::new(pins::AT_ONCE),
+                    waiting: std::sync::atomic::AtomicUsize::new(0),
+                    lanes: std::sync::Mutex::new(HashMap::new()),
+                }),
             },
             thread: Some(thread),
             archivist: None,
@@ -349,7 +359,11 @@ impl EngineHandle {
             return pins::Verdicts::default();
         }
         let lane = {
-            let mut lanes = self.pin_lanes.lock().unwrap_or_else(|e| e.into_inner());
+            let mut lanes = self
+                .pin_gate
+                .lanes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             lanes.retain(|_, l| Arc::strong_count(l) > 1);
             lanes.entry(device.to_string()).or_default().clone()
         };
@@ -358,14 +372,33 @@ impl EngineHandle {
             // The writer refuses it without a look at the PIN.
             return pins::Verdicts::default();
         }
-        let Ok(_permit) = self.pin_checks.acquire().await else {
+        use std::sync::atomic::Ordering::AcqRel;
+        self.pin_gate.waiting.fetch_add(1, AcqRel);
+        let permit = self.pin_gate.checks.acquire().await;
+        self.pin_gate.waiting.fetch_sub(1, AcqRel);
+        let Ok(_permit) = permit else {
             return pins::Verdicts::default();
         };
         let store = self.store.clone();
         let cmd = cmd.clone();
-        tokio::task::spawn_blocking(move || pins::Verdicts::check(&store, &cmd))
+        let verdicts = tokio::task::spawn_blocking(move || pins::Verdicts::check(&store, &cmd))
             .await
-            .unwrap_or_default()
+            .unwrap_or_default();
+        drop(_permit);
+        if verdicts.any_wrong()
+            && self
+                .pin_gate
+                .waiting
+                .load(std::sync::atomic::Ordering::Acquire)
+                > 0
+        {
+            // While others wait for a check, a device that guessed wrong
+            // waits before its next one (its lane is held; other devices go
+            // on): devices guessing fast cannot take the Argon2 checks from
+            // a cashier signing in.
+            tokio::time::sleep(pins::WRONG_PIN_PAUSE).await;
+        }
+        verdicts
     }
 
     /// Whether a PIN of `cmd` would be refused from `device` now without a

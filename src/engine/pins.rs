@@ -22,6 +22,8 @@ use std::sync::OnceLock;
 
 /// Argon2 checks running at once, whatever the number of connections.
 pub const AT_ONCE: usize = 2;
+/// How long a device waits after a wrong PIN before its next check.
+pub const WRONG_PIN_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn argon() -> Argon2<'static> {
     // 8 MiB, 2 passes: a few milliseconds on a Raspberry Pi 4, so checking a
@@ -127,6 +129,11 @@ impl Verdicts {
     /// The verdict for this id and PIN if it was checked against `phc` (the
     /// hash the writer sees now); `None` if not checked or checked against
     /// another hash.
+    /// Whether any PIN checked was wrong.
+    pub(crate) fn any_wrong(&self) -> bool {
+        self.0.iter().any(|v| !v.right)
+    }
+
     pub(crate) fn take(&mut self, id: &StaffId, pin: &str, phc: Option<&str>) -> Option<bool> {
         let i = self
             .0
