@@ -60,10 +60,12 @@ fn engine(dir: &std::path::Path) -> Engine {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
+                ..Default::default()
             },
             routes: Routes::default(),
             tz,
             clock: Arc::new(SystemClock { tz }),
+            menu: None,
         },
     )
     .expect("engine")

@@ -70,6 +70,7 @@ fn engine(dir: &std::path::Path) -> Engine {
             routes: Routes::default(),
             tz,
             clock: Arc::new(SystemClock { tz }),
+            menu: None,
         },
     )
     .expect("engine")
@@ -270,6 +271,7 @@ fn history_engine(dir: &std::path::Path, clock: Arc<FixedClock>) -> Engine {
             routes: Routes::default(),
             tz: chrono_tz::Asia::Shanghai,
             clock,
+            menu: None,
         },
     )
     .expect("engine")

@@ -31,10 +31,12 @@ fn engine(dir: &std::path::Path) -> Engine {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
+                ..Default::default()
             },
             routes: Routes::default(),
             tz: chrono_tz::Asia::Shanghai,
             clock: Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+            menu: None,
         },
     )
     .expect("start engine")

@@ -87,6 +87,7 @@ fn latency() {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
+                ..Default::default()
             },
             routes: Routes {
                 printers: vec![PrinterRoute {
@@ -99,6 +100,7 @@ fn latency() {
             },
             tz: chrono_tz::Asia::Shanghai,
             clock: Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+            menu: None,
         };
         let engine = Engine::start(store, cfg).expect("engine");
         let h = engine.handle();

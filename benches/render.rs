@@ -51,10 +51,12 @@ fn rush() -> Rush {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
+                ..Default::default()
             },
             routes: Routes::default(),
             tz: chrono_tz::Asia::Shanghai,
             clock: clock.clone(),
+            menu: None,
         },
     )
     .expect("engine");

@@ -445,6 +445,7 @@ fn main() {
                 routes: passline::print::route::Routes::default(),
                 tz,
                 clock: std::sync::Arc::new(passline::engine::SystemClock { tz }),
+                menu: None,
             },
         )
         .expect("engine");
@@ -456,7 +457,7 @@ fn main() {
                     staff_id: id.into(),
                     name: id.into(),
                     role,
-                    pin: "9090".into(),
+                    pin: "909090".into(),
                 },
             )
             .expect("staff");
@@ -468,7 +469,7 @@ fn main() {
                 staff_id: "01".into(),
                 approval: Approval {
                     staff_id: "90".into(),
-                    pin: "9090".into(),
+                    pin: "909090".into(),
                 },
                 count: DrawerCount::default(),
                 confirm_open_issues: true,

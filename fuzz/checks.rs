@@ -266,3 +266,109 @@ pub fn archive_day(data: &[u8]) {
         Err(e) => assert!(e.to_string().contains("damaged"), "{e}"),
     }
 }
+
+/// A frame a client sends the local API (docs/security.md): decoded as the
+/// server decodes it; a frame that decodes encodes and decodes the same;
+/// the access rules never let a kitchen screen carry a money or staff
+/// command; a counter order is priced from the menu (never the client) and
+/// its total is exact or refused, never wrapped.
+pub fn api_frame(data: &[u8]) {
+    use passline::api::access::{check, Session};
+    use passline::api::message::ClientMsg;
+    use passline::api::ScreenRole;
+    use passline::domain::{Command, Fen, Item, MoneyLimits};
+    let text = String::from_utf8_lossy(data);
+    let Ok(msg) = serde_json::from_str::<ClientMsg>(&text) else {
+        return;
+    };
+    let again: ClientMsg =
+        serde_json::from_str(&serde_json::to_string(&msg).expect("a decoded frame encodes"))
+            .expect("an encoded frame decodes");
+    assert_eq!(again, msg, "a frame decodes differently after a round trip");
+    let ClientMsg::Command {
+        command, approval, ..
+    } = msg
+    else {
+        return;
+    };
+    let kitchen = Session {
+        role: ScreenRole::Kitchen,
+        staff: command.staff_id().cloned(),
+    };
+    let money = matches!(
+        *command,
+        Command::Settle { .. }
+            | Command::Void { .. }
+            | Command::Refund { .. }
+            | Command::ResolveDoublePayment { .. }
+            | Command::CollectPayCode { .. }
+            | Command::PlaceCounterOrder { .. }
+            | Command::AddStaff { .. }
+            | Command::SetPin { .. }
+            | Command::UnlockPins { .. }
+    );
+    if money {
+        assert!(
+            check(&kitchen, &command, approval.is_some()).is_err(),
+            "a kitchen screen carried {command:?}"
+        );
+    }
+    let cashier = Session {
+        role: ScreenRole::Cashier,
+        staff: None,
+    };
+    let _ = check(&cashier, &command, approval.is_some());
+    let _ = passline::engine::pins::pins_of(&command);
+    if let Command::PlaceCounterOrder { ticket, .. } = *command {
+        static MENU: std::sync::OnceLock<passline::counter::Menu> = std::sync::OnceLock::new();
+        let menu = MENU.get_or_init(passline::counter::Menu::demo);
+        if let Ok(items) = menu.price(&ticket) {
+            for (it, line) in items.iter().zip(&ticket.items) {
+                let dish = menu
+                    .by_sku(&line.sku)
+                    .expect("a priced line is on the menu");
+                assert_eq!(it.unit_price, dish.price, "a line priced from the client");
+            }
+            let limits = MoneyLimits::default();
+            let exact: i128 = items
+                .iter()
+                .map(|i| i128::from(i.unit_price.0) * i128::from(i.qty))
+                .sum();
+            match Fen::checked_sum(items.iter().map(Item::total)) {
+                Ok(t) => assert_eq!(i128::from(t.0), exact),
+                Err(_) => assert!(exact > i128::from(i64::MAX)),
+            }
+            if limits.check_items(&items).is_ok() {
+                assert!(exact <= i128::from(limits.order_max.0));
+            }
+        }
+    }
+}
+
+/// A backup file given to `restore` (a stick from anywhere): restored into
+/// a fresh folder, it is refused with a message that says what is wrong, or
+/// it restores into a store that opens and reads.
+pub fn restore(data: &[u8]) {
+    use passline::store::{backup, Store};
+    static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("passline-fuzz-restore-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let file = dir.join("stick.bak");
+    std::fs::write(&file, data).expect("write the backup");
+    let data_dir = dir.join("data");
+    let result = backup::restore(&file, &data_dir, 1 << 20);
+    match result {
+        Ok(_) => {
+            let store = Store::open(&data_dir, 1 << 20).expect("a restored store opens");
+            let _ = store.staff_records();
+            let _ = store.open_orders();
+            let _ = store.outbox_entries();
+            let _ = store.cursor();
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -41,8 +41,24 @@ pub fn start_engine(cfg: &Config) -> anyhow::Result<Engine> {
             routes: cfg.routes(),
             tz,
             clock: Arc::new(SystemClock { tz }),
+            menu: engine_menu(cfg),
         },
     )?)
+}
+
+/// The menu the engine prices counter orders from (`[store] menu`, else
+/// `menu.toml` beside the config). Missing or bad: counter orders are
+/// refused with `no_menu` and the reason is logged; the kitchen still runs.
+fn engine_menu(cfg: &Config) -> Option<Arc<crate::counter::Menu>> {
+    match crate::counter::Menu::load(&cfg.menu_path(None), &cfg.claimed_stations()) {
+        Ok(m) => Some(Arc::new(m)),
+        Err(errs) => {
+            for e in errs {
+                tracing::info!(error = %e, "no menu: counter orders will be refused");
+            }
+            None
+        }
+    }
 }
 
 /// Starts the engine of a long-running console (`run`, `serve`): with the
@@ -125,15 +141,9 @@ fn read_pin(who: &str) -> anyhow::Result<String> {
         return Ok(p);
     }
     let ask = |prompt: &str| -> anyhow::Result<String> {
-        eprint!("{prompt}");
-        std::io::stderr().flush().ok();
-        let mut s = String::new();
-        std::io::stdin()
-            .read_line(&mut s)
-            .context("reading the PIN")?;
-        Ok(s.trim().to_string())
+        crate::secret::read_hidden(prompt).context("reading the PIN")
     };
-    let a = ask(&format!("PIN for {who} (4 to 8 digits): "))?;
+    let a = ask(&format!("PIN for {who} (digits; not shown): "))?;
     let b = ask("the same PIN again: ")?;
     if a != b {
         bail!("the two PINs differ: nothing was changed, try again");
@@ -213,6 +223,18 @@ pub fn staff_set_pin(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> 
         },
     )?;
     println!("PIN changed for {id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn staff_unlock(flag: Option<&Path>, id: &str) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(flag)?;
+    run_staff_command(
+        &cfg,
+        Command::UnlockPins {
+            staff_id: StaffId(id.into()),
+        },
+    )?;
+    println!("PINs of {id} unlocked on every screen");
     Ok(ExitCode::SUCCESS)
 }
 

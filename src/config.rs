@@ -1,7 +1,8 @@
 //! The TOML config file: every key has a default, so a missing file still
 //! starts; a bad one is reported with its line and what to write instead.
 
-use crate::domain::{CashRounding, FirePolicy, Rules};
+use crate::domain::lockout::PinPolicy;
+use crate::domain::{CashRounding, Fen, FirePolicy, MoneyLimits, Rules};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ pub struct Config {
     pub ui: UiSection,
     pub api: ApiSection,
     pub log: LogSection,
+    pub limits: LimitsSection,
+    pub staff: StaffSection,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +67,9 @@ pub struct FeedSection {
     pub token: Option<String>,
     pub token_file: Option<PathBuf>,
     pub device_id: String,
+    /// Allow `ws://` (no TLS) to a host beyond this box: the token and the
+    /// orders would cross the network in clear. Off by default.
+    pub allow_plain_ws: bool,
 }
 
 impl Default for FeedSection {
@@ -73,6 +79,7 @@ impl Default for FeedSection {
             token: None,
             token_file: None,
             device_id: "box-1".into(),
+            allow_plain_ws: false,
         }
     }
 }
@@ -149,6 +156,8 @@ pub struct ApiSection {
     pub listen: String,
     pub token: Option<String>,
     pub token_file: Option<PathBuf>,
+    /// Days a command's idempotency key is kept (docs/security.md).
+    pub key_days: u32,
 }
 
 impl Default for ApiSection {
@@ -157,6 +166,96 @@ impl Default for ApiSection {
             listen: "127.0.0.1:7878".into(),
             token: None,
             token_file: None,
+            key_days: 7,
+        }
+    }
+}
+
+/// Staff PINs (docs/security.md, "PINs").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StaffSection {
+    /// The fewest digits of a PIN.
+    pub pin_min_length: usize,
+    /// The fewest digits of a manager's PIN.
+    pub manager_pin_min_length: usize,
+}
+
+impl Default for StaffSection {
+    fn default() -> Self {
+        let d = PinPolicy::default();
+        StaffSection {
+            pin_min_length: d.min_len,
+            manager_pin_min_length: d.manager_min_len,
+        }
+    }
+}
+
+/// Money limits (docs/security.md, "Money"): amounts in yuan as strings,
+/// like prices in the menu.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsSection {
+    /// The most one order may come to; a platform order over it is
+    /// quarantined, a counter order refused.
+    pub order_max: String,
+    /// The most one dish may cost.
+    pub unit_price_max: String,
+    /// The most of one dish on one line.
+    pub qty_max: u32,
+    /// The most change a cash tender may take back (cash handed over less
+    /// what it pays).
+    pub cash_over_max: String,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        let d = MoneyLimits::default();
+        LimitsSection {
+            order_max: d.order_max.to_string(),
+            unit_price_max: d.unit_price_max.to_string(),
+            qty_max: d.qty_max,
+            cash_over_max: d.cash_over_max.to_string(),
+        }
+    }
+}
+
+impl LimitsSection {
+    /// The limits, or each amount that is not one with what to write.
+    pub fn limits(&self) -> Result<MoneyLimits, Vec<(&'static str, String)>> {
+        let mut errs = Vec::new();
+        let mut amount = |key: &'static str, text: &str| match Fen::parse_yuan(text) {
+            Ok(f) if f.is_positive() => f,
+            Ok(_) => {
+                errs.push((
+                    key,
+                    format!(
+                        "[limits] {key} is zero: write a positive amount in yuan, like \"500.00\""
+                    ),
+                ));
+                Fen::ZERO
+            }
+            Err(e) => {
+                errs.push((key, format!("[limits] {key}: {e}")));
+                Fen::ZERO
+            }
+        };
+        let l = MoneyLimits {
+            order_max: amount("order_max", &self.order_max),
+            unit_price_max: amount("unit_price_max", &self.unit_price_max),
+            qty_max: self.qty_max,
+            cash_over_max: amount("cash_over_max", &self.cash_over_max),
+        };
+        if self.qty_max == 0 {
+            errs.push((
+                "qty_max",
+                "[limits] qty_max is 0: write the most of one dish on a line, like 999".into(),
+            ));
+        }
+        if errs.is_empty() {
+            Ok(l)
+        } else {
+            Err(errs)
         }
     }
 }
@@ -345,6 +444,52 @@ impl Config {
                 ),
             );
         }
+        for (key, n) in [
+            ("pin_min_length", self.staff.pin_min_length),
+            ("manager_pin_min_length", self.staff.manager_pin_min_length),
+        ] {
+            if !(4..=crate::domain::lockout::PIN_MAX_LEN).contains(&n) {
+                err(
+                    key,
+                    format!(
+                        "[staff] {key} = {n} is out of range: write 4 to 12 (managers: 6 or more)"
+                    ),
+                );
+            }
+        }
+        if let Err(bad) = self.limits.limits() {
+            for (key, message) in bad {
+                err(key, message);
+            }
+        }
+        if let Some(host) = plain_remote_host(&self.feed.url) {
+            if !self.feed.allow_plain_ws {
+                err(
+                    "url",
+                    format!(
+                        "feed url `{}` is ws:// to {host}, beyond this box: the token and every order would cross the network in clear. Use wss://, or set [feed] allow_plain_ws = true if the link is private",
+                        self.feed.url
+                    ),
+                );
+            }
+        }
+        if let Ok(addr) = self.api.listen.parse::<std::net::SocketAddr>() {
+            let no_token = self
+                .api
+                .token
+                .as_deref()
+                .is_none_or(|t| t.trim().is_empty())
+                && self.api.token_file.is_none();
+            if !addr.ip().is_loopback() && no_token {
+                err(
+                    "listen",
+                    format!(
+                        "[api] listen = \"{}\" can be reached from the network, so it needs a token: set [api] token_file (a file only passline can read), or listen on 127.0.0.1",
+                        self.api.listen
+                    ),
+                );
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for p in &self.printers {
             if !names.insert(p.name.as_str()) {
@@ -420,10 +565,18 @@ impl Config {
         v
     }
 
+    /// The business rules. Limits `config check` refuses (never reached by
+    /// a checked config) fall back to the defaults.
     pub fn rules(&self) -> Rules {
         Rules {
             fire: self.store.fire,
             cash_rounding: self.store.cash_rounding,
+            limits: self.limits.limits().unwrap_or_default(),
+            pins: PinPolicy {
+                min_len: self.staff.pin_min_length,
+                manager_min_len: self.staff.manager_pin_min_length,
+            },
+            key_days: self.api.key_days.max(1),
         }
     }
 
@@ -450,6 +603,24 @@ impl Config {
             receipt_on_settle: self.store.receipt_on_settle,
         }
     }
+}
+
+/// The host of a `ws://` URL when it is not this box (loopback), else `None`.
+fn plain_remote_host(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("ws://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or("").to_string(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(h, _)| h)
+            .to_string(),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then_some(host)
 }
 
 /// The first line that mentions `key` (1-based), or 0.
@@ -526,6 +697,53 @@ mod tests {
             e.message.contains("on_payment") && e.message.contains("on_order"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn money_limits_are_read_in_yuan_and_a_bad_one_names_its_line() {
+        let c = Config::parse(
+            "[limits]\norder_max = \"2000.00\"\nqty_max = 50\n",
+            "config.toml",
+        )
+        .expect("valid");
+        let l = c.rules().limits;
+        assert_eq!((l.order_max, l.qty_max), (Fen(200_000), 50));
+        assert_eq!(l.cash_over_max, MoneyLimits::default().cash_over_max);
+        let e = one_error("[limits]\n\ncash_over_max = \"lots\"\n");
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("like 100"), "{e}");
+    }
+
+    #[test]
+    fn plain_ws_to_another_host_is_refused_unless_allowed() {
+        let e = one_error("[feed]\nurl = \"ws://platform.example/v1/feed\"\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("wss://"), "{e}");
+        Config::parse(
+            "[feed]\nurl = \"ws://platform.example/v1/feed\"\nallow_plain_ws = true\n",
+            "config.toml",
+        )
+        .expect("allowed explicitly");
+        for ok in [
+            "ws://127.0.0.1:9001/feed",
+            "ws://localhost/x",
+            "ws://[::1]:9/x",
+            "wss://p.example/x",
+        ] {
+            Config::parse(&format!("[feed]\nurl = \"{ok}\"\n"), "config.toml").expect(ok);
+        }
+    }
+
+    #[test]
+    fn a_network_listen_without_a_token_fails_config_check() {
+        let e = one_error("[api]\nlisten = \"0.0.0.0:7878\"\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("needs a token"), "{e}");
+        Config::parse(
+            "[api]\nlisten = \"0.0.0.0:7878\"\ntoken_file = \"api-token\"\n",
+            "config.toml",
+        )
+        .expect("with a token file");
     }
 
     #[test]

@@ -33,6 +33,8 @@
 //! - `api`: the local WebSocket API for second screens and `ctl`: the server
 //!   and the client that dials it.
 //! - `cli`: the commands that work on the store directly.
+//! - `secret`: PINs read without echo; tokens from a file or the
+//!   environment, never the command line.
 //! - `tui`: the console on the terminal: sign-in, kitchen rail, cashier,
 //!   alerts, log, printers, report; one file per screen in `tui/app` and
 //!   `tui/view`; never waits on the engine.
@@ -52,6 +54,7 @@ pub mod logging;
 pub mod print;
 pub mod report;
 pub mod run;
+pub mod secret;
 pub mod sim;
 pub mod store;
 pub mod tui;

@@ -7,6 +7,8 @@ use tracing_appender::non_blocking::WorkerGuard;
 /// lines are written. Fails quietly (no logs) rather than stopping the till.
 pub fn init(dir: &Path, level: &str) -> Option<WorkerGuard> {
     std::fs::create_dir_all(dir).ok()?;
+    // Logs name staff and orders: 0700 / 0600 (docs/security.md, "Files").
+    let _ = crate::secret::make_private(dir);
     let appender = tracing_appender::rolling::daily(dir, "passline.log");
     // 8,192 lines waiting for the disk at most (the default 128,000 takes
     // 4 MiB of memory up front); beyond that, lines are dropped, never the

@@ -48,8 +48,12 @@ enum Cmd {
         /// What this screen is for: kitchen (the rail) or cashier.
         #[arg(long, value_parser = ["kitchen", "cashier"])]
         role: String,
-        /// The API token (else $PASSLINE_TOKEN, else [api] token / token_file).
-        #[arg(long, env = "PASSLINE_TOKEN", hide_env_values = true)]
+        /// A file holding the API token ($PASSLINE_TOKEN first; else
+        /// [api] token / token_file from the config).
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Refused: a token on the command line is visible to every user.
+        #[arg(long, hide = true)]
         token: Option<String>,
     },
     /// One command to the running console through its API (exit 0 done,
@@ -141,8 +145,12 @@ enum Cmd {
     Simulate {
         #[arg(long, default_value = "127.0.0.1:9001")]
         listen: std::net::SocketAddr,
-        #[arg(long)]
-        token: String,
+        /// A file holding the token the console must present ($PASSLINE_TOKEN first).
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Refused: a token on the command line is visible to every user.
+        #[arg(long, hide = true)]
+        token: Option<String>,
         /// lunch-peak, chaos or late-success
         #[arg(long, default_value = "lunch-peak")]
         scenario: String,
@@ -211,9 +219,13 @@ enum StaffCmd {
     Disable { id: String },
     /// Set a new PIN (from $PASSLINE_PIN, else asked twice).
     SetPin { id: String },
+    /// Lift every PIN lock on a staff member, on every screen (after the
+    /// lockout held them for a manager).
+    Unlock { id: String },
 }
 
 fn main() -> ExitCode {
+    passline::secret::private_umask();
     passline::alloc_tuning::tune();
     let args = Args::parse();
     let config = args.config.as_deref();
@@ -241,10 +253,19 @@ fn main() -> ExitCode {
             }
         },
         Cmd::Serve => passline::run::serve::serve_console(config),
-        Cmd::Attach { url, role, token } => {
+        Cmd::Attach { token: Some(_), .. } | Cmd::Simulate { token: Some(_), .. } => {
+            eprintln!("passline: --token: {}", passline::secret::TOKEN_ON_COMMAND_LINE);
+            return ExitCode::from(2);
+        }
+        Cmd::Attach {
+            url,
+            role,
+            token_file,
+            token: None,
+        } => {
             let role = passline::api::ScreenRole::parse(&role)
                 .unwrap_or(passline::api::ScreenRole::Kitchen);
-            passline::run::attach::attach_console(config, &url, role, token.as_deref())
+            passline::run::attach::attach_console(config, &url, role, token_file.as_deref())
         }
         Cmd::Ctl(args) => return passline::api::ctl::run(config, args),
         Cmd::Config {
@@ -258,6 +279,7 @@ fn main() -> ExitCode {
             StaffCmd::List => cli::staff_list(config),
             StaffCmd::Disable { id } => cli::staff_disable(config, &id),
             StaffCmd::SetPin { id } => cli::staff_set_pin(config, &id),
+            StaffCmd::Unlock { id } => cli::staff_unlock(config, &id),
         },
         Cmd::Export {
             json,
@@ -298,12 +320,19 @@ fn main() -> ExitCode {
         },
         Cmd::Simulate {
             listen,
-            token,
+            token_file,
+            token: None,
             scenario,
             seed,
             rate,
             history,
-        } => cli::simulate(listen, &token, &scenario, seed, rate, history),
+        } => match passline::secret::api_token(token_file.as_deref(), None, None) {
+            Ok(Some(token)) => cli::simulate(listen, &token, &scenario, seed, rate, history),
+            Ok(None) => Err(anyhow::anyhow!(
+                "the simulator needs a token: --token-file FILE or $PASSLINE_TOKEN"
+            )),
+            Err(e) => Err(e.into()),
+        },
     };
     match result {
         Ok(code) => code,

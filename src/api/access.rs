@@ -74,6 +74,7 @@ pub fn command_name(cmd: &Command) -> &'static str {
         Command::AddStaff { .. } => "add_staff",
         Command::DisableStaff { .. } => "disable_staff",
         Command::SetPin { .. } => "set_pin",
+        Command::UnlockPins { .. } => "unlock_pins",
         Command::OpenShift { .. } => "open_shift",
         Command::CloseShift { .. } => "close_shift",
         Command::MoveQueue { .. } => "move_queue",
@@ -86,7 +87,10 @@ pub fn command_name(cmd: &Command) -> &'static str {
 pub fn is_staff_change(cmd: &Command) -> bool {
     matches!(
         cmd,
-        Command::AddStaff { .. } | Command::DisableStaff { .. } | Command::SetPin { .. }
+        Command::AddStaff { .. }
+            | Command::DisableStaff { .. }
+            | Command::SetPin { .. }
+            | Command::UnlockPins { .. }
     )
 }
 
@@ -111,6 +115,7 @@ pub fn check(session: &Session, cmd: &Command, has_approval: bool) -> Result<(),
         | Command::AddStaff { .. }
         | Command::DisableStaff { .. }
         | Command::SetPin { .. }
+        | Command::UnlockPins { .. }
             if session.role == ScreenRole::Kitchen =>
         {
             return Err(Denied::KitchenScreen { what })
@@ -179,7 +184,7 @@ mod tests {
             staff_id: "01".into(),
             approval: Approval {
                 staff_id: "90".into(),
-                pin: "9090".into(),
+                pin: "909090".into(),
             },
             reason: "test".into(),
         };

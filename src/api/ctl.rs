@@ -14,7 +14,6 @@ use crate::domain::tender::{all_due, quote};
 use crate::domain::{Approval, Command, Fen, Method, OrderId, OrderState, StaffId, TenderInput};
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -23,8 +22,12 @@ pub struct CtlArgs {
     /// The console's API (else ws://<[api] listen> from the config).
     #[arg(long, global = true, value_name = "ws://HOST:PORT")]
     pub url: Option<String>,
-    /// The API token (else $PASSLINE_TOKEN, else [api] token / token_file).
-    #[arg(long, global = true, env = "PASSLINE_TOKEN", hide_env_values = true)]
+    /// A file holding the API token ($PASSLINE_TOKEN first; else [api]
+    /// token / token_file from the config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Refused: a token on the command line is visible to every user.
+    #[arg(long, global = true, hide = true)]
     pub token: Option<String>,
     /// Your staff id (PIN from $PASSLINE_PIN, else asked).
     #[arg(long, global = true, value_name = "ID")]
@@ -154,13 +157,8 @@ fn secret(var: &str, prompt: &str) -> Result<String, End> {
     if let Ok(p) = std::env::var(var) {
         return Ok(p);
     }
-    eprint!("{prompt}");
-    std::io::stderr().flush().ok();
-    let mut s = String::new();
-    std::io::stdin()
-        .read_line(&mut s)
-        .map_err(|e| End::Usage(format!("cannot read the PIN ({e}): set {var}")))?;
-    Ok(s.trim().to_string())
+    crate::secret::read_hidden(prompt)
+        .map_err(|e| End::Usage(format!("cannot read the PIN ({e}): set {var}")))
 }
 
 fn staff_of(args: &CtlArgs) -> Result<StaffId, End> {
@@ -189,10 +187,16 @@ async fn run_async(flag: Option<&Path>, args: CtlArgs) -> End {
         let listen = cfg.api.listen.replace("0.0.0.0:", "127.0.0.1:");
         format!("ws://{listen}")
     });
-    let token = match &args.token {
-        Some(t) => Some(t.clone()),
-        None => super::read_token(cfg.api.token.as_deref(), cfg.api.token_file.as_deref())
-            .unwrap_or(None),
+    if args.token.is_some() {
+        return End::Usage(format!("--token: {}", crate::secret::TOKEN_ON_COMMAND_LINE));
+    }
+    let token = match crate::secret::api_token(
+        args.token_file.as_deref(),
+        cfg.api.token.as_deref(),
+        cfg.api.token_file.as_deref(),
+    ) {
+        Ok(t) => t,
+        Err(e) => return End::Usage(e.to_string()),
     };
     let subscribe = matches!(
         args.what,

@@ -187,6 +187,7 @@ impl CommandResult {
             },
             Err(e @ EngineError::Stopped) => CommandResult::refused(key, "stopped", e.to_string()),
             Err(e @ EngineError::Gap { .. }) => CommandResult::refused(key, "gap", e.to_string()),
+            Err(e @ EngineError::Busy) => CommandResult::refused(key, "slow_down", e.to_string()),
             Err(e) => CommandResult::refused(key, "console_error", e.to_string()),
         }
     }

@@ -95,6 +95,10 @@ pub fn read_token(
     }
     match file {
         Some(p) => {
+            crate::secret::check_private_file(p).map_err(|detail| ApiError::TokenFile {
+                path: p.display().to_string(),
+                detail,
+            })?;
             let text = std::fs::read_to_string(p).map_err(|e| ApiError::TokenFile {
                 path: p.display().to_string(),
                 detail: e.to_string(),
@@ -123,7 +127,7 @@ mod tests {
         ApiSection {
             listen: listen.into(),
             token: token.map(str::to_string),
-            token_file: None,
+            ..ApiSection::default()
         }
     }
 

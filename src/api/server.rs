@@ -42,13 +42,27 @@ const WRITE_BATCH: usize = 64;
 /// for thousands of events; bounded, it shows up as a full queue at once.
 const SEND_BUFFER: usize = 64 * 1024;
 /// The handshake must be done within this.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections served at once; one more is answered 503 and closed.
+pub const MAX_CONNECTIONS: usize = 256;
+/// Connections from one address at once (a screen needs one, `ctl` one more).
+pub const MAX_PER_ADDRESS: usize = 32;
+/// A client has this long from connecting to say `hello`.
+pub const HELLO_DEADLINE: Duration = Duration::from_secs(5);
+/// A client that sends nothing (not even a ping) for this long is closed;
+/// screens ping every 15 s.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Commands one connection may have waiting for their answers; one more is
+/// answered `slow_down`.
+pub const MAX_IN_FLIGHT: usize = 32;
 /// Events of the log's tail sent with a snapshot.
 const RECENT: u64 = 500;
 /// A reconnect further behind than this gets a fresh snapshot instead.
 const MAX_CATCH_UP: u64 = 20_000;
 /// Frames over this are refused (as on the feed).
-const MAX_FRAME: usize = 1 << 20;
+/// The largest frame a client may send: a counter order of a hundred
+/// lines is a few KiB. Larger frames close the connection.
+const MAX_FRAME: usize = 64 << 10;
 
 /// The status watches the API passes on: the feed link and the printers.
 #[derive(Clone)]
@@ -73,6 +87,92 @@ struct Shared {
     queue: usize,
     store: StoreInfo,
     stop: watch::Receiver<bool>,
+    /// Connections open now.
+    open: std::sync::Mutex<Seats>,
+}
+
+/// Who holds the seats: connections per address, and those that have not
+/// said `hello` yet (oldest first), which a newcomer may take the place of.
+#[derive(Default)]
+struct Seats {
+    per_ip: std::collections::HashMap<std::net::IpAddr, usize>,
+    total: usize,
+    next: u64,
+    /// Seats without a `hello` yet: (seat number, how to close it).
+    waiting: std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>,
+}
+
+/// A connection's place in the counts, given back when it ends.
+struct Seat {
+    sh: Arc<Shared>,
+    ip: std::net::IpAddr,
+    number: u64,
+    /// Told when a newcomer takes this seat (it had not said hello).
+    evicted: Arc<tokio::sync::Notify>,
+}
+
+impl Seat {
+    /// A seat for a new connection from `ip`, or why there is none. When
+    /// the console is full, the oldest connection that has not said hello
+    /// gives up its seat: a flood of silent connections cannot keep a
+    /// screen out, it only evicts itself.
+    fn take(sh: &Arc<Shared>, ip: std::net::IpAddr) -> Result<Seat, &'static str> {
+        let mut seats = sh.open.lock().unwrap_or_else(|e| e.into_inner());
+        if seats.per_ip.get(&ip).copied().unwrap_or(0) >= MAX_PER_ADDRESS {
+            return Err("too many connections from this address: close some screens");
+        }
+        if seats.total >= MAX_CONNECTIONS {
+            match seats.waiting.pop_front() {
+                // Its seat is given back when its task ends; counted here
+                // as the newcomer's meanwhile.
+                Some((_, close)) => close.notify_one(),
+                None => return Err("the console has too many connections: try again in a minute"),
+            }
+        }
+        *seats.per_ip.entry(ip).or_default() += 1;
+        seats.total += 1;
+        seats.next += 1;
+        let number = seats.next;
+        let evicted = Arc::new(tokio::sync::Notify::new());
+        seats.waiting.push_back((number, evicted.clone()));
+        Ok(Seat {
+            sh: sh.clone(),
+            ip,
+            number,
+            evicted,
+        })
+    }
+
+    /// The connection said hello: its seat is no longer up for grabs.
+    fn settled(&self) {
+        let mut seats = self.sh.open.lock().unwrap_or_else(|e| e.into_inner());
+        seats.waiting.retain(|(n, _)| *n != self.number);
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut seats = self.sh.open.lock().unwrap_or_else(|e| e.into_inner());
+        seats.waiting.retain(|(n, _)| *n != self.number);
+        seats.total = seats.total.saturating_sub(1);
+        if let Some(n) = seats.per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                seats.per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Answers a connection over the caps with a short HTTP 503 and closes it.
+async fn turn_away(mut stream: TcpStream, why: &'static str) {
+    use tokio::io::AsyncWriteExt;
+    let body = format!("{why}\n");
+    let resp = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(resp.as_bytes())).await;
 }
 
 /// The running API server.
@@ -121,6 +221,7 @@ impl ApiServer {
             queue: opts.queue.max(2),
             store,
             stop: stop_rx,
+            open: std::sync::Mutex::new(Seats::default()),
         });
         tracing::info!(%addr, token = shared.token.is_some(), "local API listening");
         let task = tokio::spawn(accept_loop(listener, shared));
@@ -157,9 +258,15 @@ async fn accept_loop(listener: TcpListener, sh: Arc<Shared>) {
     loop {
         tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, peer)) => {
-                    conns.spawn(connection(stream, peer, sh.clone()));
-                }
+                Ok((stream, peer)) => match Seat::take(&sh, peer.ip()) {
+                    Ok(seat) => {
+                        conns.spawn(connection(stream, peer, seat));
+                    }
+                    Err(why) => {
+                        tracing::warn!(%peer, why, "local API: connection turned away");
+                        conns.spawn(turn_away(stream, why));
+                    }
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "local API: accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -226,7 +333,9 @@ impl Outbox {
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
+async fn connection(stream: TcpStream, peer: SocketAddr, seat: Seat) {
+    let sh = seat.sh.clone();
+    let opened = tokio::time::Instant::now();
     let _ = stream.set_nodelay(true);
     if let Err(e) = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER) {
         tracing::warn!(%peer, error = %e, "local API: cannot bound the send buffer");
@@ -234,6 +343,16 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     let token = sh.token.clone();
     #[allow(clippy::result_large_err)] // the shape tungstenite's callback asks for
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        // A page in a browser on the box sends its Origin; screens and
+        // scripts never do. No page may drive the till.
+        if req.headers().contains_key("origin") {
+            let mut r = ErrorResponse::new(Some(
+                "browser pages may not connect to the console's API: use passline attach or ctl"
+                    .to_string(),
+            ));
+            *r.status_mut() = StatusCode::FORBIDDEN;
+            return Err(r);
+        }
         let Some(want) = &token else { return Ok(resp) };
         let given = req
             .headers()
@@ -249,18 +368,20 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME));
-    let ws = match tokio::time::timeout(
+    let handshake = tokio::time::timeout(
         HANDSHAKE_TIMEOUT,
         tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)),
-    )
-    .await
-    {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => {
-            tracing::info!(%peer, error = %e, "local API: handshake refused");
-            return;
-        }
-        Err(_) => return,
+    );
+    let ws = tokio::select! {
+        r = handshake => match r {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(e)) => {
+                tracing::info!(%peer, error = %e, "local API: handshake refused");
+                return;
+            }
+            Err(_) => return,
+        },
+        _ = seat.evicted.notified() => return,
     };
     let (sink, mut read) = ws.split();
     let (tx, rx) = mpsc::channel(sh.queue);
@@ -273,9 +394,31 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
     let mut subscriber: Option<tokio::task::JoinHandle<()>> = None;
     let mut stop = sh.stop.clone();
     tracing::info!(%peer, "local API: client connected");
+    // PIN failures are counted per device (docs/security.md, "PINs").
+    let device = format!("api:{}", peer.ip());
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut last_frame = tokio::time::Instant::now();
     loop {
+        // Before hello: the hello deadline from connecting; after: the idle timeout.
+        let quiet_until = match session {
+            None => opened + HELLO_DEADLINE,
+            Some(_) => last_frame + IDLE_TIMEOUT,
+        };
         let frame = tokio::select! {
             f = read.next() => f,
+            _ = seat.evicted.notified(), if session.is_none() => {
+                out.bye("no_hello", "the console is full and this connection had not said hello: reconnect and send hello at once".into());
+                break;
+            }
+            _ = tokio::time::sleep_until(quiet_until) => {
+                let (reason, words) = match session {
+                    None => ("no_hello", "no hello within 5 s: send hello first"),
+                    Some(_) => ("idle", "nothing heard for 60 s: reconnect (screens ping every 15 s)"),
+                };
+                tracing::info!(%peer, reason, "local API: closing a quiet connection");
+                out.bye(reason, words.into());
+                break;
+            }
             // Dropped (too slow, behind) or the socket failed: close.
             _ = &mut writer => {
                 writer_done = true;
@@ -286,6 +429,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                 break;
             }
         };
+        last_frame = tokio::time::Instant::now();
         let text = match frame {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(_))) | None => break,
@@ -316,6 +460,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                 None,
             ) => {
                 session = Some(Session { role, staff: None });
+                seat.settled();
                 out.msg(&ServerMsg::Welcome {
                     protocol: PROTOCOL,
                     role,
@@ -347,7 +492,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
                     approval,
                 },
                 Some(s),
-            ) => commands::command_frame(&sh, s, &out, key, *command, approval).await,
+            ) => commands::command_frame(&sh, s, &device, &in_flight, &out, key, *command, approval).await,
             (ClientMsg::GetOrder { key, order_id }, Some(_)) => {
                 let order = sh.engine.order(&order_id).ok().flatten();
                 out.msg(&ServerMsg::Order { key, order }).await;
@@ -524,7 +669,12 @@ async fn subscribe_loop(sh: Arc<Shared>, out: Outbox, after: Option<u64>) {
             let recent = sh
                 .engine
                 .events_after(now.saturating_sub(RECENT), RECENT as usize)
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .into_iter()
+                // The log may already hold events committed after `now`
+                // (published a moment later): they follow as events, once.
+                .filter(|e| e.id <= now)
+                .collect();
             let snap = ServerMsg::Snapshot {
                 last_event: now,
                 orders,

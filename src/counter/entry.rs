@@ -4,8 +4,8 @@
 //! `CounterTicket` for the engine.
 
 use super::menu::{Menu, MenuItem};
-use crate::domain::command::CounterTicket;
-use crate::domain::{Dining, Fen, Item};
+use crate::domain::command::{CounterLine, CounterTicket};
+use crate::domain::{Dining, Fen};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryLine {
@@ -20,8 +20,11 @@ pub struct EntryLine {
 }
 
 impl EntryLine {
+    /// What the till shows; the engine prices and checks the order itself.
     pub fn total(&self) -> Fen {
-        Fen(self.unit_price.0 * i64::from(self.qty))
+        self.unit_price
+            .times(self.qty)
+            .unwrap_or(Fen(self.unit_price.0.saturating_mul(i64::from(self.qty))))
     }
 }
 
@@ -153,7 +156,8 @@ impl OrderEntry {
         };
     }
 
-    /// The ticket for the engine (lines numbered from 1).
+    /// The ticket for the engine: dishes by sku, no prices (the engine
+    /// prices them from its menu).
     pub fn ticket(&self) -> CounterTicket {
         let table = self.table.trim();
         CounterTicket {
@@ -163,14 +167,9 @@ impl OrderEntry {
             items: self
                 .lines
                 .iter()
-                .enumerate()
-                .map(|(i, l)| Item {
-                    line: i as u32 + 1,
+                .map(|l| CounterLine {
                     sku: l.sku.clone(),
-                    name: l.name.clone(),
                     qty: l.qty,
-                    unit_price: l.unit_price,
-                    station: l.station.clone(),
                     modifiers: l.modifiers.clone(),
                     note: String::new(),
                 })
@@ -202,7 +201,7 @@ mod tests {
         assert_eq!(t.items.len(), 3);
         assert_eq!(t.items[0].modifiers, ["少辣"]);
         assert_eq!(t.items[1].qty, 2);
-        assert_eq!(t.items[2].line, 3);
+        assert_eq!(t.items[2].sku, "NMC");
         assert_eq!(t.dining, Dining::Takeaway);
     }
 

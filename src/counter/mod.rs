@@ -4,6 +4,7 @@
 
 pub mod entry;
 pub mod menu;
+pub mod price;
 
 pub use entry::{EntryLine, OrderEntry};
 pub use menu::{Menu, MenuItem};

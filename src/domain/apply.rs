@@ -146,6 +146,7 @@ impl OrderState {
             | StaffDisabled { .. }
             | QueueMoved { .. }
             | PinChanged { .. }
+            | PinsUnlocked { .. }
             | PinRejected { .. }
             | ShiftOpened { .. }
             | ShiftClosed { .. } => {}

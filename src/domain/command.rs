@@ -1,7 +1,7 @@
 //! Commands: what the outside world asks of the engine, and why it may refuse.
 
 use super::money::Fen;
-use super::order::{Dining, Item, OrderId};
+use super::order::{Dining, OrderId};
 use super::paycode::AuthCode;
 use super::platform::PlatformEvent;
 use super::shift::DrawerCount;
@@ -115,6 +115,11 @@ pub enum Command {
         staff_id: StaffId,
         pin: String,
     },
+    /// Lifts every PIN lock on a staff id, on every device (a manager
+    /// approves it through the API; `passline staff unlock ID` on the box).
+    UnlockPins {
+        staff_id: StaffId,
+    },
     /// Opens a shift with a cash float in the drawer (a cashier or a manager).
     OpenShift {
         staff_id: StaffId,
@@ -148,15 +153,31 @@ pub enum Command {
     },
 }
 
-/// What the cashier keyed in for a counter order; prices come from the menu.
+/// What the cashier keyed in for a counter order: dishes by sku, never
+/// prices. The console prices each line from its own menu
+/// (docs/security.md, "Money"); a price sent by a client is not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CounterTicket {
     pub dining: Dining,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     #[serde(default)]
     pub note: String,
-    pub items: Vec<Item>,
+    pub items: Vec<CounterLine>,
+}
+
+/// One line of a counter ticket: a dish by its sku, how many, and the
+/// modifiers the menu offers for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterLine {
+    pub sku: String,
+    pub qty: u32,
+    #[serde(default)]
+    pub modifiers: Vec<String>,
+    #[serde(default)]
+    pub note: String,
 }
 
 impl Command {
@@ -184,7 +205,8 @@ impl Command {
             | ReportAcked { .. }
             | AddStaff { .. }
             | DisableStaff { .. }
-            | SetPin { .. } => None,
+            | SetPin { .. }
+            | UnlockPins { .. } => None,
         }
     }
 }

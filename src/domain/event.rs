@@ -159,10 +159,21 @@ pub enum EventBody {
     PinChanged {
         staff_id: StaffId,
     },
+    /// A wrong PIN (or an unknown staff id: they look the same). `failures`
+    /// and `locked_until` are the device's count; `held` says this failure
+    /// held the device or the staff id for a manager (an alert).
     PinRejected {
         staff_id: StaffId,
         failures: u32,
         locked_until: Option<DateTime<FixedOffset>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        held: bool,
+    },
+    /// A manager unlocked a staff id's PINs (and every device's lock on it).
+    PinsUnlocked {
+        staff_id: StaffId,
     },
     /// A shift began with `float` in the drawer. `carried` holds the orders
     /// still open at that moment, as they stood, so the shift's report is a
@@ -242,6 +253,7 @@ impl EventBody {
             | StaffDisabled { .. }
             | QueueMoved { .. }
             | PinChanged { .. }
+            | PinsUnlocked { .. }
             | PinRejected { .. }
             | ShiftOpened { .. }
             | ShiftClosed { .. } => None,
@@ -286,6 +298,7 @@ impl EventBody {
             StaffDisabled { .. } => "staff_disabled",
             QueueMoved { .. } => "queue_moved",
             PinChanged { .. } => "pin_changed",
+            PinsUnlocked { .. } => "pins_unlocked",
             PinRejected { .. } => "pin_rejected",
             ShiftOpened { .. } => "shift_opened",
             ShiftClosed { .. } => "shift_closed",

@@ -8,6 +8,7 @@ pub mod closing;
 pub mod command;
 pub mod event;
 pub mod job;
+pub mod limits;
 pub mod lockout;
 pub mod money;
 pub mod order;
@@ -26,6 +27,7 @@ pub mod tender;
 
 pub use command::{Approval, Command, Refusal};
 pub use event::{Actor, Event, EventBody, UpdateEffect};
+pub use limits::MoneyLimits;
 pub use money::Fen;
 pub use order::{Channel, Dining, Item, Order, OrderId};
 pub use paycode::AuthCode;

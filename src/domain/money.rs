@@ -16,7 +16,33 @@ impl Fen {
     pub const ZERO: Fen = Fen(0);
 
     pub fn yuan(y: i64) -> Fen {
-        Fen(y * 100)
+        Fen(y.saturating_mul(100))
+    }
+
+    /// `self + o`, or [`MoneyError::Overflow`]: never wraps.
+    pub fn checked_add(self, o: Fen) -> Result<Fen, MoneyError> {
+        self.0.checked_add(o.0).map(Fen).ok_or(MoneyError::Overflow)
+    }
+
+    /// `self - o`, or [`MoneyError::Overflow`]: never wraps.
+    pub fn checked_sub(self, o: Fen) -> Result<Fen, MoneyError> {
+        self.0.checked_sub(o.0).map(Fen).ok_or(MoneyError::Overflow)
+    }
+
+    /// A unit price times a quantity, or [`MoneyError::Overflow`].
+    pub fn times(self, qty: u32) -> Result<Fen, MoneyError> {
+        self.0
+            .checked_mul(i64::from(qty))
+            .map(Fen)
+            .ok_or(MoneyError::Overflow)
+    }
+
+    /// The sum of amounts, or [`MoneyError::Overflow`] at the first that
+    /// would not fit.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Fen>) -> Result<Fen, MoneyError> {
+        amounts
+            .into_iter()
+            .try_fold(Fen::ZERO, |acc, f| acc.checked_add(f))
     }
 
     pub fn is_positive(self) -> bool {
@@ -30,10 +56,11 @@ impl Fen {
     /// Rounds to the nearest jiao (10 fen), halves up, as cashiers do (四舍五入).
     pub fn round_to_jiao(self) -> Fen {
         let r = self.0.rem_euclid(10);
+        let down = Fen(self.0) - Fen(r);
         if r >= 5 {
-            Fen(self.0 - r + 10)
+            down + Fen(10)
         } else {
-            Fen(self.0 - r)
+            down
         }
     }
 
@@ -84,6 +111,8 @@ pub enum MoneyError {
     TooPrecise(String),
     #[error("'{0}' is too large for one order")]
     TooLarge(String),
+    #[error("the amount is too large to add up: check the quantities and prices")]
+    Overflow,
 }
 
 impl fmt::Display for Fen {
@@ -95,37 +124,45 @@ impl fmt::Display for Fen {
     }
 }
 
+// The operators are the last guard, not the check: every amount that
+// enters (platform orders, counter orders, tenders, floats, refunds) is
+// bounded by `domain::limits::MoneyLimits` and added with the `checked_`
+// functions above, so sums stay many orders of magnitude inside i64. Should
+// one still overflow (an order stored before the limits existed), the
+// operators saturate: an absurd figure stays absurd, it never wraps to a
+// plausible one (a huge order never prints as ¥1.00), and the engine does
+// not panic on it.
 impl Add for Fen {
     type Output = Fen;
     fn add(self, o: Fen) -> Fen {
-        Fen(self.0 + o.0)
+        Fen(self.0.saturating_add(o.0))
     }
 }
 impl AddAssign for Fen {
     fn add_assign(&mut self, o: Fen) {
-        self.0 += o.0;
+        *self = *self + o;
     }
 }
 impl Sub for Fen {
     type Output = Fen;
     fn sub(self, o: Fen) -> Fen {
-        Fen(self.0 - o.0)
+        Fen(self.0.saturating_sub(o.0))
     }
 }
 impl SubAssign for Fen {
     fn sub_assign(&mut self, o: Fen) {
-        self.0 -= o.0;
+        *self = *self - o;
     }
 }
 impl Neg for Fen {
     type Output = Fen;
     fn neg(self) -> Fen {
-        Fen(-self.0)
+        Fen(self.0.saturating_neg())
     }
 }
 impl std::iter::Sum for Fen {
     fn sum<I: Iterator<Item = Fen>>(iter: I) -> Fen {
-        Fen(iter.map(|f| f.0).sum())
+        iter.fold(Fen::ZERO, |a, b| a + b)
     }
 }
 
@@ -154,6 +191,23 @@ mod tests {
         assert_eq!(Fen(5635).round_to_jiao(), Fen(5640));
         assert_eq!(Fen(5634).round_to_jiao(), Fen(5630));
         assert_eq!(Fen(5630).round_to_jiao(), Fen(5630));
+    }
+
+    #[test]
+    fn money_arithmetic_refuses_what_does_not_fit() {
+        assert_eq!(Fen(i64::MAX).checked_add(Fen(1)), Err(MoneyError::Overflow));
+        assert_eq!(Fen(i64::MIN).checked_sub(Fen(1)), Err(MoneyError::Overflow));
+        assert_eq!(Fen(i64::MAX / 2).times(3), Err(MoneyError::Overflow));
+        assert_eq!(Fen(3800).times(3), Ok(Fen(11400)));
+        assert_eq!(
+            Fen::checked_sum([Fen(i64::MAX), Fen(1), Fen(-5)]),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Fen(i64::MAX) + Fen(1),
+            Fen(i64::MAX),
+            "saturates, never wraps"
+        );
     }
 
     #[test]

@@ -77,8 +77,13 @@ pub struct Item {
 }
 
 impl Item {
+    /// The line's price times its quantity. Lines are checked against the
+    /// money limits before they are accepted (`MoneyLimits::check_item`),
+    /// so this fits; for a line that never was, it saturates, never wraps.
     pub fn total(&self) -> Fen {
-        Fen(self.unit_price.0 * i64::from(self.qty))
+        self.unit_price
+            .times(self.qty)
+            .unwrap_or(Fen(self.unit_price.0.saturating_mul(i64::from(self.qty))))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Why the engine refused a command, in words that tell a cashier what to
 //! do next. Every decision in the domain answers with one of these.
 
-use super::staff::{Staff, PIN_LOCK_AFTER};
+use super::staff::Staff;
 use serde::{Deserialize, Serialize};
 
 /// Why the engine refused a command. The `code()` is stable (tests, `ctl`);
@@ -39,15 +39,27 @@ pub enum Refusal {
     UnknownStaff { staff_id: String },
     #[error("staff {staff_id} is disabled: ask a manager")]
     StaffDisabled { staff_id: String },
-    #[error("wrong PIN for {staff_id} ({failures} of {} tries)", PIN_LOCK_AFTER)]
-    WrongPin { staff_id: String, failures: u32 },
+    /// A wrong PIN, or a staff id that does not exist: the two look the
+    /// same from outside, so the API does not tell which ids are real.
     #[error(
-        "{staff_id} is locked out after {} wrong PINs: wait {seconds} s",
-        PIN_LOCK_AFTER
+        "wrong PIN for {staff_id} ({failures} of {} tries)",
+        super::staff::PIN_LOCK_AFTER
     )]
+    WrongPin { staff_id: String, failures: u32 },
+    #[error("{staff_id} is locked out on this screen after too many wrong PINs: wait {seconds} s")]
     LockedOut { staff_id: String, seconds: i64 },
+    #[error("PINs for {staff_id} are locked after too many wrong ones: a manager must unlock them (passline staff unlock {staff_id})")]
+    PinHeld { staff_id: String },
+    #[error("this screen has sent {wrong} wrong PINs today: PINs work here again tomorrow; sign in on another screen")]
+    ScreenLocked { wrong: u32 },
     #[error("a PIN is 4 to 8 digits")]
     BadPin,
+    #[error("a {role}'s PIN is {min} to {max} digits: choose a longer one")]
+    PinTooWeak {
+        role: String,
+        min: usize,
+        max: usize,
+    },
     #[error("a manager's PIN is needed to approve this")]
     ApprovalNeeded,
     #[error("nothing to bump: the order is not on the rail")]
@@ -88,6 +100,16 @@ pub enum Refusal {
     PayCodeRepeated { masked: String },
     #[error("pay code {masked} is still being confirmed: wait for its outcome (or re-check) before scanning another")]
     CollectInProgress { masked: String },
+    #[error("cash handed over ({tendered}) is more than this till gives change for (at most {most}): check the amount typed")]
+    TooMuchCash { tendered: String, most: String },
+    #[error("the order comes to {total}, more than the {most} one order may be: split it, or ask a manager to raise [limits] order_max")]
+    OrderTooLarge { total: String, most: String },
+    #[error(
+        "key {key} was already used for another command: give each command its own key (a ULID)"
+    )]
+    KeyReused { key: String },
+    #[error("this console has no menu, so it cannot price a counter order: put menu.toml beside the config (passline menu check)")]
+    NoMenu,
 }
 
 impl Refusal {

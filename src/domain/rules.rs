@@ -4,9 +4,11 @@
 
 use super::command::Command;
 use super::event::{EventBody, UpdateEffect};
+use super::limits::MoneyLimits;
 use super::money::Fen;
-use super::order::{Order, OrderId};
+use super::order::{Item, Order, OrderId};
 use super::platform::{PaymentUpdate, PlatformEvent, TradeState};
+use super::lockout::PinPolicy;
 use super::refusal::{forbidden, Refusal};
 use super::staff::{Role, Staff};
 use super::state::{Kitchen, OrderState};
@@ -24,10 +26,27 @@ pub enum FirePolicy {
     OnOrder,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
     pub fire: FirePolicy,
     pub cash_rounding: CashRounding,
+    pub limits: MoneyLimits,
+    /// What a new PIN must look like (`[staff]` in the config).
+    pub pins: PinPolicy,
+    /// Days a command's idempotency key is kept (`[api] key_days`).
+    pub key_days: u32,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            fire: FirePolicy::default(),
+            cash_rounding: CashRounding::default(),
+            limits: MoneyLimits::default(),
+            pins: PinPolicy::default(),
+            key_days: 7,
+        }
+    }
 }
 
 /// What a platform event turns into.
@@ -44,7 +63,7 @@ impl Rules {
     pub fn platform(&self, order: Option<&OrderState>, event: &PlatformEvent) -> PlatformOutcome {
         let primary = match (event, order) {
             (PlatformEvent::OrderPlaced { order: o }, None) => {
-                if let Err(e) = o.validate() {
+                if let Err(e) = o.validate().and_then(|()| self.limits.check_order(o)) {
                     return PlatformOutcome::Quarantine(format!("order {}: {e}", o.id));
                 }
                 EventBody::OrderPlaced { order: o.clone() }
@@ -60,10 +79,15 @@ impl Rules {
                     event.order_id()
                 ))
             }
-            (PlatformEvent::PaymentUpdated(u), Some(st)) => EventBody::PaymentUpdated {
-                update: u.clone(),
-                effect: update_effect(st, u),
-            },
+            (PlatformEvent::PaymentUpdated(u), Some(st)) => {
+                if let Err(e) = self.limits.check_payment(u) {
+                    return PlatformOutcome::Quarantine(format!("payment for {}: {e}", u.order_id));
+                }
+                EventBody::PaymentUpdated {
+                    update: u.clone(),
+                    effect: update_effect(st, u),
+                }
+            }
             (PlatformEvent::OrderCancelled { order_id, reason }, Some(st)) => {
                 if st.is_closed_by_cancel() {
                     return PlatformOutcome::Events(Vec::new());
@@ -89,6 +113,12 @@ impl Rules {
                         "add-on to {order_id} repeats line {}",
                         dup.line
                     ));
+                }
+                if let Err(e) = self
+                    .limits
+                    .check_add_on(&st.order.items, items, *amount_due)
+                {
+                    return PlatformOutcome::Quarantine(format!("add-on to {order_id}: {e}"));
                 }
                 EventBody::ItemsAdded {
                     order_id: order_id.clone(),
@@ -377,8 +407,28 @@ impl Rules {
                 });
             }
         }
+        for it in &order.items {
+            if let Err(problem) = self.limits.check_item(it) {
+                return Err(Refusal::BadLine {
+                    line: it.line,
+                    problem,
+                });
+            }
+        }
         if let Err(problem) = order.validate() {
             return Err(Refusal::BadLine { line: 0, problem });
+        }
+        let total = Fen::checked_sum(order.items.iter().map(Item::total));
+        match total {
+            Ok(t) if t <= self.limits.order_max => {}
+            _ => {
+                return Err(Refusal::OrderTooLarge {
+                    total: total
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|_| "more than can be added".into()),
+                    most: self.limits.order_max.to_string(),
+                })
+            }
         }
         Ok(self.with_consequences(None, EventBody::OrderPlaced { order }))
     }
@@ -404,6 +454,7 @@ impl Rules {
         let mut rounding = Fen::ZERO;
         for t in inputs {
             let q = quote(left, t.method, t.amount, t.tendered, self.cash_rounding)?;
+            self.limits.check_tendered(&q)?;
             rounding += q.rounding;
             left -= q.covers();
             out.push(Tender {

@@ -65,11 +65,18 @@ pub struct Staff {
     pub active: bool,
 }
 
-/// Five wrong PINs in a row lock a person out for this long.
+/// Five wrong PINs in a row lock the screen (the device) they came from.
 pub const PIN_LOCK_AFTER: u32 = 5;
+/// The first lock's length; later ones are in [`PIN_LOCK_STEPS`].
 pub const PIN_LOCK_SECONDS: i64 = 60;
-
-/// A PIN is 4 to 8 digits.
-pub fn pin_is_well_formed(pin: &str) -> bool {
-    (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
-}
+/// Each lock is longer than the one before: 60 s, 5 min, 30 min; after the
+/// last the lock holds until a manager unlocks (`staff unlock`).
+pub const PIN_LOCK_STEPS: [i64; 3] = [PIN_LOCK_SECONDS, 300, 1800];
+/// Wrong PINs for one staff id from all devices together, since the last
+/// right one, after which that person is held for a manager. One device is
+/// held itself after 20, so it takes more than one device to get here: a
+/// single device's attack never locks the cashier out on their own screen.
+pub const PIN_HOLD_STAFF_AFTER: u32 = 25;
+/// Wrong PINs one device may send in a business day, for any staff ids
+/// together: enough for a day of typos, too few to walk through the ids.
+pub const PIN_DEVICE_DAILY_MAX: u32 = 50;

@@ -17,7 +17,7 @@ use crate::domain::{Command, Event, OrderId, OrderState, Refusal, Rules};
 use crate::store::{OutboxEntry, QuarantinedFrame, StaffRecord, Store, StoreError};
 pub use clock::{Clock, FixedClock, SystemClock};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc, RwLock};
 use tokio::sync::{broadcast, oneshot, watch};
 
@@ -28,6 +28,9 @@ pub struct EngineConfig {
     pub routes: Routes,
     pub tz: chrono_tz::Tz,
     pub clock: Arc<dyn Clock>,
+    /// The counter's menu: counter orders are priced from it, never from
+    /// the client. `None`: counter orders are refused (`no_menu`).
+    pub menu: Option<Arc<crate::counter::Menu>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +44,10 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("the engine has stopped")]
     Stopped,
+    /// The engine's queue is full (`ENGINE_QUEUE` commands waiting): nothing
+    /// was done; the caller may try again shortly.
+    #[error("the console is busy: nothing was done, try again in a moment")]
+    Busy,
     /// From a console reached over the local API: its refusal of a command
     /// (not the engine's), or the link to it failing; the text says what to do.
     #[error("{0}")]
@@ -99,6 +106,11 @@ pub(crate) enum Op {
     Command {
         key: Option<String>,
         cmd: Box<Command>,
+        /// Where the command came from (`console`, `api:10.0.0.7`): PIN
+        /// failures are counted per device.
+        device: String,
+        /// Its PINs, checked before the writer (`pins::Verdicts`).
+        verdicts: pins::Verdicts,
     },
     /// A print writer is about to send a job (durable first, so a crash mid-send is known).
     SpoolAttempt {
@@ -130,6 +142,12 @@ pub(crate) enum Op {
     },
 }
 
+/// Requests that may wait for the writer. Above it, `Busy` is answered at
+/// once: under a flood the queue, and the memory it holds, stays bounded.
+/// The local API's caps (connections × commands in flight) and the feed's
+/// window keep honest traffic well below it.
+pub const ENGINE_QUEUE: usize = 16_384;
+
 pub(crate) struct Request {
     op: Op,
     reply: oneshot::Sender<Result<Committed, EngineError>>,
@@ -138,7 +156,7 @@ pub(crate) struct Request {
 /// A handle on the running engine; clone it freely.
 #[derive(Clone)]
 pub struct EngineHandle {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::SyncSender<Request>,
     store: Arc<Store>,
     events: broadcast::Sender<Arc<Event>>,
     board: Arc<RwLock<Board>>,
@@ -147,7 +165,21 @@ pub struct EngineHandle {
     config: EngineConfig,
     /// One archiving run at a time.
     archiving: Arc<std::sync::Mutex<()>>,
+    /// Who may run an Argon2 check now (`check_pins`).
+    pin_gate: Arc<PinGate>,
 }
+
+/// PIN checks before the writer: at most `pins::AT_ONCE` at a time, one at
+/// a time per device.
+struct PinGate {
+    checks: tokio::sync::Semaphore,
+    /// Checks waiting for `checks` now.
+    waiting: std::sync::atomic::AtomicUsize,
+    lanes: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The device name of the console's own screen and of commands run on the box.
+pub const CONSOLE_DEVICE: &str = "console";
 
 pub struct Engine {
     handle: EngineHandle,
@@ -160,7 +192,11 @@ impl Engine {
     /// Loads the open orders and starts the writer thread.
     pub fn start(store: Store, config: EngineConfig) -> Result<Engine, EngineError> {
         let store = Arc::new(store);
-        let (tx, rx) = mpsc::channel();
+        let pruned = writer::prune_keys(&store, config.clock.now(), config.rules.key_days);
+        if pruned > 0 {
+            tracing::info!(pruned, "expired idempotency keys removed");
+        }
+        let (tx, rx) = mpsc::sync_channel(ENGINE_QUEUE);
         let (events, _) = broadcast::channel(4096);
         let (jobs_tx, _) = broadcast::channel(1024);
         let board = Arc::new(RwLock::new(Board::new()));
@@ -192,6 +228,11 @@ impl Engine {
                 jobs_tx,
                 config,
                 archiving: Arc::new(std::sync::Mutex::new(())),
+                pin_gate: Arc::new(PinGate {
+                    checks: tokio::sync::Semaphore::new(pins::AT_ONCE),
+                    waiting: std::sync::atomic::AtomicUsize::new(0),
+                    lanes: std::sync::Mutex::new(HashMap::new()),
+                }),
             },
             thread: Some(thread),
             archivist: None,
@@ -259,52 +300,151 @@ impl Engine {
 impl EngineHandle {
     fn send(&self, op: Op) -> oneshot::Receiver<Result<Committed, EngineError>> {
         let (reply, rx) = oneshot::channel();
-        if self.tx.send(Request { op, reply }).is_err() {
-            let (t, r) = oneshot::channel();
-            let _ = t.send(Err(EngineError::Stopped));
-            return r;
-        }
-        rx
+        let refused = match self.tx.try_send(Request { op, reply }) {
+            Ok(()) => return rx,
+            Err(mpsc::TrySendError::Full(_)) => EngineError::Busy,
+            Err(mpsc::TrySendError::Disconnected(_)) => EngineError::Stopped,
+        };
+        let (t, r) = oneshot::channel();
+        let _ = t.send(Err(refused));
+        r
     }
 
-    /// Executes a command; returns once its events are durable.
+    /// Executes a command from the console's own screen; returns once its
+    /// events are durable.
     pub async fn execute(
         &self,
         key: Option<String>,
         cmd: Command,
     ) -> Result<Committed, EngineError> {
+        self.execute_as(CONSOLE_DEVICE, key, cmd).await
+    }
+
+    /// Executes a command from `device` (its PIN failures are counted
+    /// apart from other devices'). Its PINs are checked first, off the
+    /// writer thread.
+    pub async fn execute_as(
+        &self,
+        device: &str,
+        key: Option<String>,
+        cmd: Command,
+    ) -> Result<Committed, EngineError> {
+        self.submit_checked(device, key, cmd)
+            .await
+            .await
+            .unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// Checks the command's PINs (on the blocking pool, at most
+    /// `pins::AT_ONCE` at a time, one at a time per device, none while the
+    /// device is locked out), then sends it; returns where its result will
+    /// arrive. Commands submitted in turn reach the writer in that order.
+    pub async fn submit_checked(
+        &self,
+        device: &str,
+        key: Option<String>,
+        cmd: Command,
+    ) -> oneshot::Receiver<Result<Committed, EngineError>> {
+        let verdicts = self.check_pins(device, &cmd).await;
         self.send(Op::Command {
             key,
             cmd: Box::new(cmd),
+            device: device.to_string(),
+            verdicts,
         })
-        .await
-        .unwrap_or(Err(EngineError::Stopped))
     }
 
-    /// The same, for threads outside the async runtime (CLI, tests).
+    async fn check_pins(&self, device: &str, cmd: &Command) -> pins::Verdicts {
+        if pins::pins_of(cmd).is_empty() {
+            return pins::Verdicts::default();
+        }
+        let lane = {
+            let mut lanes = self
+                .pin_gate
+                .lanes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            lanes.retain(|_, l| Arc::strong_count(l) > 1);
+            lanes.entry(device.to_string()).or_default().clone()
+        };
+        let _turn = lane.lock().await;
+        if self.pins_refused(device, cmd) {
+            // The writer refuses it without a look at the PIN.
+            return pins::Verdicts::default();
+        }
+        use std::sync::atomic::Ordering::AcqRel;
+        self.pin_gate.waiting.fetch_add(1, AcqRel);
+        let permit = self.pin_gate.checks.acquire().await;
+        self.pin_gate.waiting.fetch_sub(1, AcqRel);
+        let Ok(_permit) = permit else {
+            return pins::Verdicts::default();
+        };
+        let store = self.store.clone();
+        let cmd = cmd.clone();
+        let verdicts = tokio::task::spawn_blocking(move || pins::Verdicts::check(&store, &cmd))
+            .await
+            .unwrap_or_default();
+        drop(_permit);
+        if verdicts.any_wrong()
+            && self
+                .pin_gate
+                .waiting
+                .load(std::sync::atomic::Ordering::Acquire)
+                > 0
+        {
+            // While others wait for a check, a device that guessed wrong
+            // waits before its next one (its lane is held; other devices go
+            // on): devices guessing fast cannot take the Argon2 checks from
+            // a cashier signing in.
+            tokio::time::sleep(pins::WRONG_PIN_PAUSE).await;
+        }
+        verdicts
+    }
+
+    /// Whether a PIN of `cmd` would be refused from `device` now without a
+    /// check (locked or held), as far as the store says.
+    fn pins_refused(&self, device: &str, cmd: &Command) -> bool {
+        let now = self.config.clock.now();
+        pins::pins_of(cmd).into_iter().any(|(id, _)| {
+            let key = writer::staff_pins_key(id);
+            let counts: writer::StaffPins = match self.store.meta.get(key.as_bytes()) {
+                Ok(Some(v)) => crate::store::decode(&v).unwrap_or_default(),
+                _ => return false,
+            };
+            counts.refusal(id, device, now).is_some()
+        })
+    }
+
+    /// The same as `execute`, for threads outside the async runtime (CLI,
+    /// tests): the PINs are checked on the calling thread.
     pub fn execute_blocking(
         &self,
         key: Option<String>,
         cmd: Command,
     ) -> Result<Committed, EngineError> {
-        self.send(Op::Command {
-            key,
-            cmd: Box::new(cmd),
-        })
-        .blocking_recv()
-        .unwrap_or(Err(EngineError::Stopped))
+        self.submit(key, cmd)
+            .blocking_recv()
+            .unwrap_or(Err(EngineError::Stopped))
     }
 
     /// Sends a command now and returns where its result will arrive: lets a
-    /// caller pipeline many commands in order (the feed, benchmarks).
+    /// caller pipeline many commands in order (the feed, benchmarks). A PIN
+    /// it carries is checked on the calling thread first.
     pub fn submit(
         &self,
         key: Option<String>,
         cmd: Command,
     ) -> oneshot::Receiver<Result<Committed, EngineError>> {
+        let verdicts = if pins::pins_of(&cmd).is_empty() {
+            pins::Verdicts::default()
+        } else {
+            pins::Verdicts::check(&self.store, &cmd)
+        };
         self.send(Op::Command {
             key,
             cmd: Box::new(cmd),
+            device: CONSOLE_DEVICE.to_string(),
+            verdicts,
         })
     }
 

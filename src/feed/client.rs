@@ -686,7 +686,17 @@ mod tests {
         std::fs::write(&path, "abc123\n").expect("write token");
         let mut cfg = crate::config::Config::default();
         cfg.feed.url = "wss://platform.example/v1/stores/S001/feed".into();
-        cfg.feed.token_file = Some(path);
+        cfg.feed.token_file = Some(path.clone());
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(
+            matches!(
+                FeedConfig::from_config(&cfg),
+                Err(FeedConfigError::TokenFile { .. })
+            ),
+            "a token file others can read is refused"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         let fc = FeedConfig::from_config(&cfg)
             .expect("valid")
             .expect("feed configured");

@@ -106,7 +106,9 @@ impl FeedConfig {
         }
         let token = match (&feed.token, &feed.token_file) {
             (Some(t), _) if !t.trim().is_empty() => t.trim().to_string(),
-            (_, Some(path)) => std::fs::read_to_string(path)
+            (_, Some(path)) => crate::secret::check_private_file(path)
+                .map_err(|detail| std::io::Error::new(std::io::ErrorKind::PermissionDenied, detail))
+                .and_then(|()| std::fs::read_to_string(path))
                 .map_err(|source| FeedConfigError::TokenFile {
                     path: path.clone(),
                     source,

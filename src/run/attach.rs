@@ -14,14 +14,14 @@ pub fn attach_console(
     flag: Option<&Path>,
     url: &str,
     role: ScreenRole,
-    token: Option<&str>,
+    token_file: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let cfg = crate::cli::load_config(flag)?;
-    let token = match token {
-        Some(t) => Some(t.to_string()),
-        None => crate::api::read_token(cfg.api.token.as_deref(), cfg.api.token_file.as_deref())
-            .unwrap_or(None),
-    };
+    let token = crate::secret::api_token(
+        token_file,
+        cfg.api.token.as_deref(),
+        cfg.api.token_file.as_deref(),
+    )?;
     let _log = super::start_logs(&super::log_dir(&cfg), &cfg.log.level);
     let rt = super::runtime()?;
     let res = rt.block_on(async {

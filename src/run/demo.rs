@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub const DEMO_STAFF: [(&str, &str, Role, &str); 3] = [
     ("01", "王芳", Role::Cashier, "1234"),
     ("21", "李强", Role::Kitchen, "2222"),
-    ("90", "张经理", Role::Manager, "9090"),
+    ("90", "张经理", Role::Manager, "909090"),
 ];
 
 const TOKEN: &str = "demo-token";
@@ -102,6 +102,9 @@ async fn demo(opts: DemoOptions, dir: PathBuf) -> anyhow::Result<()> {
     cfg.feed.device_id = "demo-box".into();
     cfg.printers = sections;
     cfg.ui.language = opts.language;
+    let menu_file = dir.join("menu.toml");
+    std::fs::write(&menu_file, crate::counter::menu::DEMO_MENU).context("writing the demo menu")?;
+    cfg.store.menu = Some(menu_file);
 
     let engine = crate::cli::start_engine(&cfg)?;
     let h = engine.handle();
@@ -129,9 +132,9 @@ async fn demo(opts: DemoOptions, dir: PathBuf) -> anyhow::Result<()> {
         active: true,
     };
     let banner = match opts.language {
-        Language::Zh => "演示：收银 01 / 1234 · 厨房 21 / 2222 · 经理 90 / 9090 · 按 ? 看按键",
+        Language::Zh => "演示：收银 01 / 1234 · 厨房 21 / 2222 · 经理 90 / 909090 · 按 ? 看按键",
         Language::En => {
-            "DEMO: cashier 01 / 1234 · kitchen 21 / 2222 · manager 90 / 9090 · ? for keys"
+            "DEMO: cashier 01 / 1234 · kitchen 21 / 2222 · manager 90 / 909090 · ? for keys"
         }
     };
     let tz = cfg.tz();

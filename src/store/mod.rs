@@ -121,6 +121,12 @@ impl Store {
             detail: e.to_string(),
         })?;
         let _ = std::fs::remove_file(&probe);
+        // The store holds PIN hashes and, until acknowledged, pay codes:
+        // its folder is 0700 and its files 0600 (docs/security.md, "Files").
+        crate::secret::make_private(path).map_err(|e| StoreError::Unusable {
+            path: path.to_path_buf(),
+            detail: format!("cannot make it private to this user ({e}): check its owner"),
+        })?;
         // A compaction cut off mid-swap is finished before sled looks.
         compact::recover(path)?;
         // A store this process closed a moment ago can still be locked by

@@ -18,6 +18,8 @@ pub enum AlertKey {
     Printer(String),
     Feed,
     Quarantine(u64),
+    /// A staff id's PINs held after too many wrong ones (a manager unlocks).
+    PinsHeld(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -94,12 +94,14 @@ pub struct Words {
     pub alert_printer: &'static str,
     pub alert_feed: &'static str,
     pub alert_quarantine: &'static str,
+    pub alert_pins: &'static str,
     pub do_failed: &'static str,
     pub do_double: &'static str,
     pub do_paying: &'static str,
     pub do_printer: &'static str,
     pub do_feed: &'static str,
     pub do_quarantine: &'static str,
+    pub do_pins: &'static str,
     pub jump: &'static str,
     pub open_order: &'static str,
     pub no_alerts: &'static str,
@@ -228,12 +230,14 @@ pub static ZH: Words = Words {
     alert_printer: "打印机故障",
     alert_feed: "网络断开",
     alert_quarantine: "收到无法读取的消息",
+    alert_pins: "密码被多次试错已锁定",
     do_failed: "请顾客换一种方式付款",
     do_double: "请经理处理重复付款",
     do_paying: "询问顾客,再重新查询",
     do_printer: "检查打印机的纸和盖子",
     do_feed: "检查网络;订单会在恢复后补齐",
     do_quarantine: "可能漏单:请核对平台订单",
+    do_pins: "经理核实后解锁: passline staff unlock 工号",
     jump: "处理",
     open_order: "Enter: 打开这张单",
     no_alerts: "没有警报",
@@ -413,12 +417,14 @@ pub static EN: Words = Words {
     alert_printer: "printer problem",
     alert_feed: "feed offline",
     alert_quarantine: "unreadable message",
+    alert_pins: "PINs held after many wrong tries",
     do_failed: "ask the customer to pay another way",
     do_double: "a manager resolves the double payment",
     do_paying: "ask the customer, then re-check",
     do_printer: "check the printer's paper and cover",
     do_feed: "check the network; orders catch up when it returns",
     do_quarantine: "an order may be missing: check the platform",
+    do_pins: "a manager checks, then: passline staff unlock ID",
     jump: "handle",
     open_order: "Enter: open the order",
     no_alerts: "No alerts",
@@ -654,9 +660,16 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
             format!("{staff_id} 密码错误(第 {failures} 次, 共 {PIN_LOCK_AFTER} 次)")
         }
         Refusal::LockedOut { staff_id, seconds } => {
-            format!("{staff_id} 密码错误 {PIN_LOCK_AFTER} 次已锁定: 请等 {seconds} 秒")
+            format!("{staff_id} 在这台屏幕密码错误太多已锁定: 请等 {seconds} 秒")
         }
         Refusal::UnknownStaff { staff_id } => format!("没有工号 {staff_id}: 请核对"),
+        Refusal::PinHeld { staff_id } => {
+            format!("{staff_id} 密码错误太多已锁定: 请经理解锁 (passline staff unlock {staff_id})")
+        }
+        Refusal::ScreenLocked { wrong } => {
+            format!("这台屏幕今天已输错密码 {wrong} 次: 明天再试, 或到另一台屏幕登录")
+        }
+        Refusal::PinTooWeak { min, max, .. } => format!("密码要 {min} 到 {max} 位数字: 请设长一些"),
         Refusal::StaffDisabled { staff_id } => format!("{staff_id} 已停用: 请找经理"),
         Refusal::BadPin => "密码是 4 到 8 位数字".into(),
         Refusal::AlreadyPaid => "订单已付清: 无需收款".into(),
@@ -690,6 +703,13 @@ pub fn refusal_text(w: &Words, r: &Refusal) -> String {
         Refusal::CollectInProgress { masked } => {
             format!("付款码 {masked} 还在确认中: 请等结果(或重新查询)再扫")
         }
+        Refusal::TooMuchCash { tendered, most } => {
+            format!("收到 {tendered} 太多(最多 {most}): 请核对金额")
+        }
+        Refusal::OrderTooLarge { total, most } => {
+            format!("订单金额 {total} 超过上限 {most}: 请分单, 或请经理调整 [limits] order_max")
+        }
+        Refusal::NoMenu => "没有菜单, 无法计价: 请把 menu.toml 放在配置文件旁边".into(),
         other => other.to_string(),
     }
 }

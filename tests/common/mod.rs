@@ -13,6 +13,8 @@ pub struct TestStore {
     pub clock: Arc<FixedClock>,
     pub rules: Rules,
     pub routes: Routes,
+    /// The menu counter orders are priced from (the demo menu at first).
+    pub menu: Option<Arc<passline::counter::Menu>>,
 }
 
 impl TestStore {
@@ -37,6 +39,7 @@ impl TestStore {
             clock,
             rules,
             routes,
+            menu: Some(Arc::new(passline::counter::Menu::demo())),
         };
         t.start();
         t
@@ -60,6 +63,7 @@ impl TestStore {
             routes: self.routes.clone(),
             tz: chrono_tz::Asia::Shanghai,
             clock: self.clock.clone(),
+            menu: self.menu.clone(),
         };
         self.engine = Some(Engine::start(store, cfg).expect("start engine"));
     }
@@ -92,7 +96,7 @@ impl TestStore {
     pub fn demo_staff(&self) {
         self.add_staff("01", "王芳", Role::Cashier, "1234");
         self.add_staff("21", "李强", Role::Kitchen, "2222");
-        self.add_staff("90", "张经理", Role::Manager, "9090");
+        self.add_staff("90", "张经理", Role::Manager, "909090");
     }
 }
 

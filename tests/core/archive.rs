@@ -68,7 +68,7 @@ fn lunch(t: &TestStore, n: u32) {
             staff_id: "01".into(),
             approval: Approval {
                 staff_id: "90".into(),
-                pin: "9090".into(),
+                pin: "909090".into(),
             },
             count: DrawerCount::default(),
             confirm_open_issues: true,

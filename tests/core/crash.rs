@@ -58,6 +58,7 @@ fn open_engine(dir: &std::path::Path) -> Engine {
             routes: Routes::default(),
             tz: chrono_tz::Asia::Shanghai,
             clock: Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+            menu: None,
         },
     )
     .expect("start engine")

@@ -72,14 +72,14 @@ fn kitchen_staff_cannot_settle_void_or_refund() {
     let void = Command::Void {
         order_id: "O1".into(),
         staff_id: "21".into(),
-        approval: approval("90", "9090"),
+        approval: approval("90", "909090"),
         reason: "x".into(),
     };
     assert_eq!(refused(h.execute_blocking(None, void)), "forbidden");
     let refund = Command::Refund {
         order_id: "O1".into(),
         staff_id: "21".into(),
-        approval: approval("90", "9090"),
+        approval: approval("90", "909090"),
         amount: Fen(100),
         method: Method::Cash,
         reason: "x".into(),
@@ -122,7 +122,7 @@ fn a_void_needs_a_managers_approval() {
     let ok = Command::Void {
         order_id: "O1".into(),
         staff_id: "01".into(),
-        approval: approval("90", "9090"),
+        approval: approval("90", "909090"),
         reason: "顾客走了".into(),
     };
     let c = h.execute_blocking(None, ok).expect("approved void");
@@ -273,6 +273,7 @@ fn the_log_replays_to_the_stored_projections_across_a_restart() {
     let mut t = TestStore::new(Rules {
         fire: FirePolicy::OnOrder,
         cash_rounding: CashRounding::Jiao,
+        ..Default::default()
     });
     t.demo_staff();
     place_failed(&t, "O1", 1);
@@ -491,6 +492,7 @@ fn a_manager_moves_a_dead_printers_queue_and_the_log_says_who() {
         Rules {
             fire: FirePolicy::OnOrder,
             cash_rounding: CashRounding::Fen,
+            ..Default::default()
         },
         routes,
     );
@@ -517,11 +519,11 @@ fn a_manager_moves_a_dead_printers_queue_and_the_log_says_who() {
         "forbidden"
     );
     assert_eq!(
-        refused(h.execute_blocking(None, move_to("nowhere", "90", "9090"))),
+        refused(h.execute_blocking(None, move_to("nowhere", "90", "909090"))),
         "unknown_printer"
     );
     let c = h
-        .execute_blocking(None, move_to("counter", "90", "9090"))
+        .execute_blocking(None, move_to("counter", "90", "909090"))
         .expect("moved");
     let moved = c.events.iter().find_map(|e| match &e.body {
         EventBody::QueueMoved { approver, jobs, .. } => Some((approver.clone(), jobs.clone())),
@@ -564,6 +566,7 @@ fn a_failing_disk_saves_nothing_says_to_try_again_and_the_retry_lands_once() {
                 routes: passline::print::route::Routes::default(),
                 tz,
                 clock: std::sync::Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+                menu: None,
             },
         )
         .expect("engine")

@@ -113,3 +113,13 @@ fn the_archive_day_seeds_are_real_day_files() {
     let recs = passline::store::archive::from_bytes(&path, &bytes).expect("reads");
     assert_eq!((recs.events.len(), recs.orders.len()), (2, 1));
 }
+
+#[test]
+fn local_api_frames_from_the_corpus_decode_and_keep_the_access_rules() {
+    replay("api_frame", checks::api_frame);
+}
+
+#[test]
+fn backups_from_the_corpus_restore_or_are_refused_cleanly() {
+    replay("restore", checks::restore);
+}

@@ -13,6 +13,7 @@ fn rules_of(v: &Value) -> Rules {
     Rules {
         fire: serde_json::from_value(c["fire"].clone()).expect("fire policy"),
         cash_rounding: serde_json::from_value(c["cash_rounding"].clone()).expect("rounding"),
+        ..Default::default()
     }
 }
 

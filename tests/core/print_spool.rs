@@ -35,6 +35,7 @@ fn dine_in() -> Rules {
     Rules {
         fire: FirePolicy::OnOrder,
         cash_rounding: CashRounding::Fen,
+        ..Default::default()
     }
 }
 
@@ -280,6 +281,7 @@ fn crash_child(dir: &str, printer: &str) {
             clock: std::sync::Arc::new(passline::engine::FixedClock::at(
                 "2026-11-25T12:00:00+08:00",
             )),
+            menu: None,
         };
         let engine = passline::engine::Engine::start(store, cfg).expect("engine");
         let printer = SpoolPrinter {

@@ -75,7 +75,7 @@ struct Day {
 fn manager() -> Approval {
     Approval {
         staff_id: "90".into(),
-        pin: "9090".into(),
+        pin: "909090".into(),
     }
 }
 
@@ -313,6 +313,7 @@ fn a_lunch_peak_closes_to_the_fen() {
         Rules {
             fire: FirePolicy::OnPayment,
             cash_rounding: CashRounding::Fen,
+            ..Default::default()
         },
         routes(),
     );

@@ -19,7 +19,7 @@ struct Shift {
 fn manager() -> Approval {
     Approval {
         staff_id: "90".into(),
-        pin: "9090".into(),
+        pin: "909090".into(),
     }
 }
 

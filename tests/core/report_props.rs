@@ -82,7 +82,7 @@ fn oid(o: u8) -> String {
 fn manager() -> Approval {
     Approval {
         staff_id: "90".into(),
-        pin: "9090".into(),
+        pin: "909090".into(),
     }
 }
 

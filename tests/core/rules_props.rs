@@ -360,6 +360,7 @@ fn rules() -> impl Strategy<Value = Rules> {
         } else {
             CashRounding::Fen
         },
+        ..Default::default()
     })
 }
 

@@ -107,14 +107,14 @@ fn shift_numbers_run_in_sequence_and_survive_a_restart() {
     t.demo_staff();
     open(&t, "01", 50000).expect("shift 1 opens");
     assert_eq!(refused(open(&t, "90", 0)).code(), "shift_open");
-    close(&t, "90", "9090", "100=5", false).expect("shift 1 closes");
+    close(&t, "90", "909090", "100=5", false).expect("shift 1 closes");
     t.restart();
     let c = open(&t, "01", 30000).expect("shift 2 opens");
     assert!(matches!(
         c.events[0].body,
         EventBody::ShiftOpened { shift: 2, .. }
     ));
-    close(&t, "90", "9090", "100=3", false).expect("shift 2 closes");
+    close(&t, "90", "909090", "100=3", false).expect("shift 2 closes");
     open(&t, "01", 30000).expect("shift 3 opens");
     let store = t.h();
     let r3 = report::open_shift(store.store())
@@ -146,7 +146,7 @@ fn the_drawer_should_hold_the_float_plus_cash_net_of_change_and_refunds() {
                 staff_id: "01".into(),
                 approval: Approval {
                     staff_id: "90".into(),
-                    pin: "9090".into(),
+                    pin: "909090".into(),
                 },
                 amount: Fen(1200),
                 method: Method::Cash,
@@ -157,7 +157,7 @@ fn the_drawer_should_hold_the_float_plus_cash_net_of_change_and_refunds() {
     place(&t, 3, "O2", 3000);
     pay(&t, 4, "O2", "SUCCESS", 3000, Some("tx-2"));
     // Expected 500 + 56 − 12 = 544.00; counted 543.50: short 0.50.
-    let c = close(&t, "90", "9090", "100=5,20=2,1=3,0.5=1", false).expect("close");
+    let c = close(&t, "90", "909090", "100=5,20=2,1=3,0.5=1", false).expect("close");
     let EventBody::ShiftClosed {
         expected,
         counted,
@@ -184,13 +184,13 @@ fn closing_without_an_open_shift_is_refused() {
     let t = TestStore::new(Rules::default());
     t.demo_staff();
     assert_eq!(
-        refused(close(&t, "90", "9090", "100=1", false)).code(),
+        refused(close(&t, "90", "909090", "100=1", false)).code(),
         "no_shift_open"
     );
     open(&t, "01", 0).expect("open");
-    close(&t, "90", "9090", "", false).expect("close");
+    close(&t, "90", "909090", "", false).expect("close");
     assert_eq!(
-        refused(close(&t, "90", "9090", "", false)).code(),
+        refused(close(&t, "90", "909090", "", false)).code(),
         "no_shift_open"
     );
 }
@@ -219,7 +219,7 @@ fn only_a_manager_may_approve_a_close_and_only_with_the_right_pin() {
             staff_id: "21".into(),
             approval: Approval {
                 staff_id: "90".into(),
-                pin: "9090".into(),
+                pin: "909090".into(),
             },
             count: DrawerCount::default(),
             confirm_open_issues: false,
@@ -228,7 +228,7 @@ fn only_a_manager_may_approve_a_close_and_only_with_the_right_pin() {
     assert_eq!(refused(kitchen_close).code(), "forbidden");
     // The shift is still open after every refusal.
     assert!(report::open_shift(t.h().store()).expect("read").is_some());
-    close(&t, "90", "9090", "100=2", false).expect("the manager closes");
+    close(&t, "90", "909090", "100=2", false).expect("the manager closes");
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn orders_paid_twice_or_still_paying_need_the_managers_confirmation() {
     settle_cash(&t, "O2", 3000, 3000);
     pay(&t, 5, "O2", "SUCCESS", 3000, Some("tx-late"));
     place(&t, 6, "O3", 800);
-    let r = refused(close(&t, "90", "9090", "100=1,20=2", false));
+    let r = refused(close(&t, "90", "909090", "100=1,20=2", false));
     assert_eq!(r.code(), "open_issues");
     let text = r.to_string();
     assert!(text.contains("O1") && text.contains("paying"), "{text}");
@@ -255,7 +255,7 @@ fn orders_paid_twice_or_still_paying_need_the_managers_confirmation() {
         !text.contains("O3"),
         "an unpaid order needs no confirmation: {text}"
     );
-    let c = close(&t, "90", "9090", "100=1,20=2", true).expect("confirmed close");
+    let c = close(&t, "90", "909090", "100=1,20=2", true).expect("confirmed close");
     let EventBody::ShiftClosed {
         open_issues,
         confirmed,
@@ -304,7 +304,7 @@ fn an_order_cancelled_after_payment_is_listed_as_a_refund_due() {
         )
         .expect("cancelled");
     // A refund due needs no confirmation, but it is on the report.
-    close(&t, "90", "9090", "", false).expect("close");
+    close(&t, "90", "909090", "", false).expect("close");
     let z = report::z_report(t.h().store(), None).expect("z");
     let kinds: Vec<(&str, Fen)> = z
         .open_orders

@@ -33,6 +33,7 @@ pub fn rules() -> Rules {
     Rules {
         fire: FirePolicy::OnOrder,
         cash_rounding: CashRounding::Fen,
+        ..Default::default()
     }
 }
 
@@ -43,6 +44,7 @@ pub fn start_engine(dir: &Path) -> Engine {
         routes: Routes::default(),
         tz: chrono_tz::Asia::Shanghai,
         clock: Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+        menu: Some(std::sync::Arc::new(passline::counter::Menu::demo())),
     };
     Engine::start(store, cfg).expect("start engine")
 }

@@ -113,7 +113,7 @@ async fn five_wrong_pins_lock_out_also_after_a_restart() {
         .is_some_and(|m| m.contains("locked out")));
     // Someone else is not affected.
     let r = c
-        .command("k8", sign_in("90", "9090"), None)
+        .command("k8", sign_in("90", "909090"), None)
         .await
         .expect("answered");
     assert!(r.ok, "{r:?}");
@@ -156,7 +156,7 @@ async fn staff_changes_need_a_managers_approval() {
     assert_eq!(r.code.as_deref(), Some("wrong_pin"));
     let manager = Approval {
         staff_id: "90".into(),
-        pin: "9090".into(),
+        pin: "909090".into(),
     };
     let r = c.command("a4", add, Some(manager)).await.expect("answered");
     assert!(r.ok, "{r:?}");

@@ -180,8 +180,22 @@ async fn a_console_that_cannot_be_reached_exits_3() {
     let r = ctl(&console.url, &["orders"], &[]).await;
     assert_eq!(r.code, 3, "no token: {}", r.stderr);
     assert!(r.stderr.contains("refused the token"), "{}", r.stderr);
-    let r = ctl(&console.url, &["orders", "--token", "desk-token"], &[]).await;
+    let r = ctl(
+        &console.url,
+        &["orders"],
+        &[("PASSLINE_TOKEN", "desk-token")],
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let file = tempfile::NamedTempFile::new().expect("a token file");
+    std::fs::write(file.path(), "desk-token\n").expect("write the token");
+    let path = file.path().display().to_string();
+    let r = ctl(&console.url, &["orders", "--token-file", &path], &[]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Never on the command line, where `ps` shows it.
+    let r = ctl(&console.url, &["orders", "--token", "desk-token"], &[]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--token-file FILE"), "{}", r.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,7 +305,7 @@ async fn bump_recall_reprint_and_a_void_with_a_managers_pin() {
     let r = void("0000").await;
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("wrong PIN for 90"), "{}", r.stderr);
-    let r = void("9090").await;
+    let r = void("909090").await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let st = h
         .order(&OrderId("WX-005".into()))

@@ -150,7 +150,7 @@ async fn a_kitchen_screen_cannot_settle_void_or_refund() {
     assert_eq!(wall.screens(), &[Screen::Rail]);
     let approval = Approval {
         staff_id: "90".into(),
-        pin: "9090".into(),
+        pin: "909090".into(),
     };
     let attempts = [
         Command::Settle {

@@ -122,10 +122,12 @@ fn export_after_an_event_gives_only_what_changed_since() {
             rules: Rules {
                 fire: FirePolicy::OnOrder,
                 cash_rounding: CashRounding::Fen,
+                ..Default::default()
             },
             routes: Default::default(),
             tz: chrono_tz::Asia::Shanghai,
             clock: std::sync::Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+            menu: None,
         },
     )
     .expect("engine");

@@ -55,11 +55,22 @@ station = "drinks"
 available = false
 "#;
 
-fn counter_app(lunch: &Lunch, language: Language) -> App {
+fn test_menu() -> Arc<Menu> {
     let stations = vec!["hot".to_string(), "cold".into(), "drinks".into()];
-    let menu = Menu::parse(MENU, "menu.toml", &stations).expect("the test menu is valid");
+    Arc::new(Menu::parse(MENU, "menu.toml", &stations).expect("the test menu is valid"))
+}
+
+/// The lunch rush on a console whose engine prices from the test menu.
+fn counter_lunch() -> Lunch {
+    let mut lunch = Lunch::new();
+    lunch.t.menu = Some(test_menu());
+    lunch.t.restart();
+    lunch
+}
+
+fn counter_app(lunch: &Lunch, language: Language) -> App {
     lunch.app(language, Some("01")).with_counter(CounterSetup {
-        menu: Arc::new(menu),
+        menu: test_menu(),
         store_id: "S001".into(),
         device_id: "box1".into(),
     })
@@ -127,7 +138,7 @@ async fn settle_in_cash_and_check(app: &mut App, lunch: &Lunch) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn three_dishes_by_sku_with_a_modifier_in_at_most_20_keys_then_cash() {
-    let lunch = tokio::task::block_in_place(Lunch::new);
+    let lunch = tokio::task::block_in_place(counter_lunch);
     let mut app = counter_app(&lunch, Language::En);
     // n: new order; HOT1 + first modifier; RICE x2; TEA; Enter places it.
     let keys = key_in(&mut app, "nhot1\n+1rice\n2tea\n\n").await;
@@ -139,7 +150,7 @@ async fn three_dishes_by_sku_with_a_modifier_in_at_most_20_keys_then_cash() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn three_dishes_by_pinyin_initials() {
-    let lunch = tokio::task::block_in_place(Lunch::new);
+    let lunch = tokio::task::block_in_place(counter_lunch);
     let mut app = counter_app(&lunch, Language::Zh);
     let keys = key_in(&mut app, "ngbjd\n+1mf\n2nmc\n\n").await;
     assert_eq!(keys, 17);
@@ -148,7 +159,7 @@ async fn three_dishes_by_pinyin_initials() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn a_sold_out_dish_is_not_added_and_backspace_removes_the_last_dish() {
-    let lunch = tokio::task::block_in_place(Lunch::new);
+    let lunch = tokio::task::block_in_place(counter_lunch);
     let mut app = counter_app(&lunch, Language::En);
     type_keys(&mut app, "ncola\n").await;
     let Some(Dialog::Counter(e)) = app.dialog() else {
@@ -181,7 +192,7 @@ async fn a_sold_out_dish_is_not_added_and_backspace_removes_the_last_dish() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn a_dine_in_order_keeps_its_table_and_note() {
-    let lunch = tokio::task::block_in_place(Lunch::new);
+    let lunch = tokio::task::block_in_place(counter_lunch);
     let mut app = counter_app(&lunch, Language::En);
     type_keys(&mut app, "ntea\n#12\n/no ice\n\n").await;
     let Some(Dialog::Settle(d)) = app.dialog() else {
@@ -204,7 +215,7 @@ async fn the_order_entry_screen_in_both_languages() {
         (Language::Zh, "counter_entry_zh_80x24"),
         (Language::En, "counter_entry_en_80x24"),
     ] {
-        let lunch = tokio::task::block_in_place(Lunch::new);
+        let lunch = tokio::task::block_in_place(counter_lunch);
         let mut app = counter_app(&lunch, lang);
         type_keys(&mut app, "ngbjd\n+1mf\n2gb").await;
         insta::assert_snapshot!(name, draw(&app, 80, 24));
@@ -213,7 +224,7 @@ async fn the_order_entry_screen_in_both_languages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn offline_the_scan_method_is_a_manual_record_and_says_so() {
-    let lunch = tokio::task::block_in_place(Lunch::new);
+    let lunch = tokio::task::block_in_place(counter_lunch);
     let mut app = counter_app(&lunch, Language::En);
     app.update(passline::tui::Message::Feed(feed_offline()));
     type_keys(&mut app, "ntea\n\ns").await;
@@ -251,7 +262,7 @@ async fn offline_the_scan_method_is_a_manual_record_and_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn with_no_feed_configured_the_dialog_says_scan_is_a_manual_record() {
-    let lunch = tokio::task::block_in_place(Lunch::new);
+    let lunch = tokio::task::block_in_place(counter_lunch);
     let mut app = counter_app(&lunch, Language::En);
     let mut status = feed_online();
     status.link = passline::feed::status::LinkState::Disabled;

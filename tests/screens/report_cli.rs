@@ -37,6 +37,7 @@ fn store_with_open_shift(data: &Path) {
             routes: Routes::default(),
             tz: chrono_tz::Asia::Shanghai,
             clock: Arc::new(FixedClock::at("2026-11-25T12:00:00+08:00")),
+            menu: None,
         },
     )
     .expect("engine");
@@ -44,7 +45,10 @@ fn store_with_open_shift(data: &Path) {
     let run = |c: Command| {
         h.execute_blocking(None, c).expect("accepted");
     };
-    for (id, role, pin) in [("01", Role::Cashier, "1234"), ("90", Role::Manager, "9090")] {
+    for (id, role, pin) in [
+        ("01", Role::Cashier, "1234"),
+        ("90", Role::Manager, "909090"),
+    ] {
         run(Command::AddStaff {
             staff_id: id.into(),
             name: id.into(),
@@ -141,7 +145,7 @@ fn reports_and_shift_close_from_the_command_line() {
     );
 
     // The manager closes: 230.00 expected, 230.00 counted.
-    let out = passline(&config, &close, "9090");
+    let out = passline(&config, &close, "909090");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let printed = text(&out.stdout);
     assert!(printed.contains("Z-report (shift close)"), "{printed}");
@@ -174,7 +178,7 @@ fn reports_and_shift_close_from_the_command_line() {
     assert_eq!(day["sales_orders"], 2);
 
     // Nothing left to close, nothing open to X-report.
-    let out = passline(&config, &close, "9090");
+    let out = passline(&config, &close, "909090");
     assert!(
         text(&out.stderr).contains("no shift is open"),
         "{}",

@@ -213,7 +213,7 @@ async fn a_void_needs_a_managers_pin_on_the_spot() {
     );
     press(&mut app, KeyCode::Esc).await;
     press(&mut app, KeyCode::Char('v')).await;
-    type_keys(&mut app, "no show\t90\t9090\n").await;
+    type_keys(&mut app, "no show\t90\t909090\n").await;
     assert!(app.dialog().is_none());
     let st = h
         .order(&OrderId("WX-005".into()))

@@ -15,7 +15,7 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 fn manager() -> Approval {
     Approval {
         staff_id: "90".into(),
-        pin: "9090".into(),
+        pin: "909090".into(),
     }
 }
 
@@ -150,7 +150,7 @@ fn a_manager_opens_and_closes_a_shift_by_keys() {
         });
         snap("shift_open_dialog", tag, &app);
         rt().block_on(async {
-            type_keys(&mut app, "\n9090\n").await;
+            type_keys(&mut app, "\n909090\n").await;
         });
         assert!(app.dialog().is_none(), "the shift opened");
         assert!(
@@ -170,14 +170,14 @@ fn a_manager_opens_and_closes_a_shift_by_keys() {
         );
         // Count the drawer: 3 x 100, 2 x 20, 8 x 1 = 348.00; the manager approves.
         rt().block_on(async {
-            type_keys(&mut app, "c3\n0\n2\n\n\n8\n\n\n90\n9090\n").await;
+            type_keys(&mut app, "c3\n0\n2\n\n\n8\n\n\n90\n909090\n").await;
         });
         // A003 is still paying: the close waits for the manager's confirmation.
         snap("shift_close_refused", tag, &app);
         let jobs_before = l.t.h().jobs().expect("jobs").len();
         rt().block_on(async {
             press(&mut app, crossterm::event::KeyCode::Right).await;
-            type_keys(&mut app, "9090\n").await;
+            type_keys(&mut app, "909090\n").await;
         });
         assert!(app.dialog().is_none(), "the shift closed");
         let close =

@@ -56,6 +56,7 @@ impl Lunch {
             Rules {
                 fire: FirePolicy::OnPayment,
                 cash_rounding: CashRounding::Fen,
+                ..Default::default()
             },
             routes(),
         );

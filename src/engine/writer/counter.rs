@@ -4,7 +4,7 @@
 use super::{Writer, Writes, META};
 use crate::domain::business_day::business_date;
 use crate::domain::report::Report;
-use crate::domain::{EventBody, OrderId};
+use crate::domain::{EventBody, Fen, Item, OrderId, Refusal};
 use crate::engine::EngineError;
 use crate::store::be_u64;
 use chrono::{DateTime, FixedOffset};
@@ -20,6 +20,14 @@ impl Writer {
         ticket: crate::domain::command::CounterTicket,
         now: DateTime<FixedOffset>,
     ) -> Result<crate::domain::Order, EngineError> {
+        let menu = self.cfg.menu.as_ref().ok_or(Refusal::NoMenu)?;
+        let items = menu.price(&ticket)?;
+        let amount_due = Fen::checked_sum(items.iter().map(Item::total)).map_err(|_| {
+            Refusal::OrderTooLarge {
+                total: "more than can be added".into(),
+                most: self.cfg.rules.limits.order_max.to_string(),
+            }
+        })?;
         let read = |v: Option<Vec<u8>>| v.filter(|v| v.len() == 8).map(|v| be_u64(&v)).unwrap_or(0);
         let seq = read(self.get(META, b"counter_seq")?) + 1;
         let day = business_date(&now, self.cfg.tz);
@@ -27,7 +35,6 @@ impl Writer {
         let pickup = read(self.get(META, pickup_key.as_bytes())?) % 999 + 1;
         w.put(META, "counter_seq", seq.to_be_bytes().to_vec());
         w.put(META, pickup_key, pickup.to_be_bytes().to_vec());
-        let amount_due = ticket.items.iter().map(|i| i.total()).sum();
         Ok(crate::domain::Order {
             id: OrderId(format!("{store_id}-{device_id}-{seq:06}")),
             pickup_no: format!("C{pickup:03}"),
@@ -38,7 +45,7 @@ impl Writer {
             currency: "CNY".into(),
             amount_due,
             note: ticket.note,
-            items: ticket.items,
+            items,
         })
     }
 

@@ -2,25 +2,33 @@
 //! themselves are the domain's (`Rules`, `shift`, `staff`); this file only
 //! loads what they need and stages what they return.
 
-use super::{need_role, Writer, Writes, IDEM, META, OUTBOX, OUTBOX_IDS, QUARANTINE, SPOOL, STAFF};
+use super::{
+    keys, need_role, Writer, Writes, IDEM, META, OUTBOX, OUTBOX_IDS, QUARANTINE, SPOOL, STAFF,
+};
 use crate::domain::job::JobState;
-use crate::domain::staff::pin_is_well_formed;
 use crate::domain::{
     Actor, Approval, Command, EventBody, OrderId, PlatformOutcome, Refusal, Staff,
 };
 use crate::engine::{pins, Committed, EngineError, Op};
-use crate::store::{decode, encode, QuarantinedFrame, StaffRecord};
+use crate::store::{encode, QuarantinedFrame, StaffRecord};
 use chrono::{DateTime, FixedOffset};
 
 impl Writer {
     pub(super) fn process(&mut self, op: Op) -> Result<Committed, EngineError> {
         match op {
             Op::Stop => Err(EngineError::Stopped),
-            Op::Command { key, cmd } => {
-                if let Some(k) = &key {
-                    if let Some(v) = self.get(IDEM, k.as_bytes())? {
-                        let mut c: Committed = decode(&v)?;
-                        c.replay = true;
+            Op::Command {
+                key,
+                cmd,
+                device,
+                verdicts,
+            } => {
+                self.device = device;
+                self.verdicts = verdicts;
+                let scoped = key.as_ref().map(|k| keys::scoped(&self.device, &cmd, k));
+                let print = key.as_ref().map(|_| keys::fingerprint(&cmd));
+                if let (Some(k), Some(s)) = (&key, &scoped) {
+                    if let Some(c) = self.replay(s, k, &cmd)? {
                         return Ok(c);
                     }
                 }
@@ -31,9 +39,14 @@ impl Writer {
                     jobs: w.jobs.iter().map(|j| j.job).collect(),
                     replay: false,
                 };
-                if let Some(k) = key {
+                if let (Some(s), Some(command)) = (scoped, print) {
                     if !committed.events.is_empty() {
-                        w.put(IDEM, k.into_bytes(), encode(&committed));
+                        let rec = keys::KeyRecord {
+                            command,
+                            at: self.now(),
+                            committed: committed.clone(),
+                        };
+                        w.put(IDEM, s, encode(&rec));
                     }
                 }
                 self.stage(w);
@@ -56,6 +69,8 @@ impl Writer {
                 j.interrupted |= interrupted;
             }),
             Op::SpoolMove { from, to, approval } => {
+                self.device = crate::engine::CONSOLE_DEVICE.to_string();
+                self.verdicts = Default::default();
                 let mut w = Writes::default();
                 self.move_queue(&mut w, from, to, &approval)?;
                 let committed = Committed {
@@ -149,9 +164,7 @@ impl Writer {
                     }
                     .into());
                 }
-                if !pin_is_well_formed(&pin) {
-                    return Err(Refusal::BadPin.into());
-                }
+                self.cfg.rules.pins.check(&pin, role)?;
                 let rec = StaffRecord {
                     staff: Staff {
                         id: staff_id.clone(),
@@ -187,10 +200,8 @@ impl Writer {
                 )?;
             }
             Command::SetPin { staff_id, pin } => {
-                if !pin_is_well_formed(&pin) {
-                    return Err(Refusal::BadPin.into());
-                }
                 let mut rec = self.staff_record(&staff_id)?;
+                self.cfg.rules.pins.check(&pin, rec.staff.role)?;
                 rec.pin_hash = pins::hash_pin(&pin);
                 rec.failures = 0;
                 rec.locked_until = None;
@@ -202,6 +213,7 @@ impl Writer {
                     now,
                 )?;
             }
+            Command::UnlockPins { staff_id } => self.unlock_pins(&mut w, &staff_id)?,
             Command::MoveQueue {
                 staff_id,
                 from,

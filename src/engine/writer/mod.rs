@@ -13,10 +13,14 @@
 mod commit;
 mod counter;
 mod dispatch;
+mod keys;
 mod shift;
 mod spool;
 mod staff;
 mod stage;
+
+pub(crate) use keys::prune as prune_keys;
+pub(crate) use staff::{staff_pins_key, StaffPins};
 
 use super::{Board, EngineConfig, EngineError, EngineStats};
 use crate::domain::business_day::business_date;
@@ -87,6 +91,10 @@ pub(super) struct Writer {
     pending_jobs: Vec<JobRecord>,
     /// Events committed as a side effect of a refused command (wrong PINs).
     side_events: Vec<Event>,
+    /// The device the command being decided came from, and its PINs as
+    /// checked before the writer.
+    device: String,
+    verdicts: crate::engine::pins::Verdicts,
 }
 
 impl Writer {
@@ -156,6 +164,8 @@ impl Writer {
             pending_orders: Vec::new(),
             pending_jobs: Vec::new(),
             side_events: Vec::new(),
+            device: crate::engine::CONSOLE_DEVICE.to_string(),
+            verdicts: Default::default(),
         })
     }
 

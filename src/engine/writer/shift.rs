@@ -38,6 +38,7 @@ impl Writer {
             return Err(Refusal::ShiftOpen { shift: open.number }.into());
         }
         closing::check_float(float)?;
+        self.cfg.rules.limits.check_float(float)?;
         let number = self
             .get(META, b"shift_seq")?
             .map(|v| be_u64(&v))

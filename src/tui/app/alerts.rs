@@ -81,6 +81,13 @@ impl App {
             self.opts.paying_alert_seconds,
             self.words.chinese,
         );
+        for (staff, device) in &self.pins_held {
+            causes.push((
+                AlertKey::PinsHeld(staff.clone()),
+                staff.clone(),
+                device.clone(),
+            ));
+        }
         for (id, (at, err)) in &self.quarantined {
             let _ = at;
             causes.push((AlertKey::Quarantine(*id), format!("#{id}"), err.clone()));

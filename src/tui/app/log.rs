@@ -53,7 +53,27 @@ impl App {
                         .insert(*quarantine_id, (ev.at, error.clone()));
                 }
             }
+            self.note_pins(ev);
             self.log_event(ev);
+        }
+    }
+
+    /// Keeps the alert for PINs held for a manager until they are unlocked.
+    pub(super) fn note_pins(&mut self, ev: &Event) {
+        match &ev.body {
+            EventBody::PinRejected {
+                staff_id,
+                held: true,
+                device,
+                ..
+            } => {
+                self.pins_held
+                    .insert(staff_id.0.clone(), device.clone().unwrap_or_default());
+            }
+            EventBody::PinsUnlocked { staff_id } => {
+                self.pins_held.remove(&staff_id.0);
+            }
+            _ => {}
         }
     }
 

@@ -102,6 +102,8 @@ pub struct App {
     pub(crate) alerts: Vec<Alert>,
     pub(crate) acknowledged: BTreeSet<AlertKey>,
     pub(crate) quarantined: BTreeMap<u64, (DateTime<FixedOffset>, String)>,
+    /// Staff ids whose PINs are held, with the device that guessed.
+    pub(crate) pins_held: BTreeMap<String, String>,
     pub(crate) bell: bool,
     pub(crate) log: VecDeque<LogLine>,
     pub(crate) codes_today: BTreeMap<String, u32>,
@@ -168,6 +170,7 @@ impl App {
             alerts: Vec::new(),
             acknowledged: BTreeSet::new(),
             quarantined: BTreeMap::new(),
+            pins_held: BTreeMap::new(),
             bell: false,
             log: VecDeque::new(),
             codes_today: BTreeMap::new(),
@@ -423,6 +426,7 @@ impl App {
                     .insert(*quarantine_id, (ev.at, error.clone()));
             }
         }
+        self.note_pins(ev);
         self.follow_collect(ev);
         self.log_event(ev);
         self.log_scroll = 0;

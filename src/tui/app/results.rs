@@ -69,7 +69,11 @@ impl App {
                     let pin_problem = matches!(
                         e,
                         EngineError::Refused(
-                            Refusal::WrongPin { .. } | Refusal::LockedOut { .. } | Refusal::BadPin
+                            Refusal::WrongPin { .. }
+                                | Refusal::LockedOut { .. }
+                                | Refusal::PinHeld { .. }
+                                | Refusal::ScreenLocked { .. }
+                                | Refusal::BadPin
                         )
                     );
                     if !pin_problem {

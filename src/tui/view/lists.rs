@@ -47,6 +47,7 @@ pub(super) fn alerts(app: &App, area: Rect, buf: &mut Buffer) {
             AlertKey::Printer(_) => (w.alert_printer, w.do_printer),
             AlertKey::Feed => (w.alert_feed, w.do_feed),
             AlertKey::Quarantine(_) => (w.alert_quarantine, w.do_quarantine),
+            AlertKey::PinsHeld(_) => (w.alert_pins, w.do_pins),
         };
         let selected = i == app.alerts_selected;
         let style = if selected {

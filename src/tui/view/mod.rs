@@ -260,6 +260,7 @@ fn banner_line(app: &App) -> Option<Line<'static>> {
                 Printer(_) => (w.alert_printer, w.do_printer),
                 Feed => (w.alert_feed, w.do_feed),
                 Quarantine(_) => (w.alert_quarantine, w.do_quarantine),
+                PinsHeld(_) => (w.alert_pins, w.do_pins),
             };
             let style = Style::new()
                 .fg(t.alert_fg)
