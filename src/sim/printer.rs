@@ -248,6 +248,12 @@ async fn serve(
     }
 }
 
+/// The most a job may hold without a cut: a ticket is a few KiB, a logo a
+/// few hundred. A stream that never cuts is split here (each piece kept as
+/// a job cut off), so a client cannot make the emulator hold unbounded
+/// memory.
+pub const MAX_JOB_BYTES: usize = 4 << 20;
+
 /// Splits the byte stream into jobs.
 struct JobSplitter {
     cur: Vec<u8>,
@@ -295,6 +301,10 @@ impl JobSplitter {
         let kick = l >= 5 && c[l - 5] == 0x1B && c[l - 4] == b'p';
         if kick && only_modes(&c[..l - 5]) {
             done.extend(self.finish(false));
+            return;
+        }
+        if l >= MAX_JOB_BYTES {
+            done.extend(self.finish(true));
         }
     }
 
@@ -524,6 +534,26 @@ mod tests {
         let _ = s.shutdown().await;
         let mut rest = Vec::new();
         let _ = s.read_to_end(&mut rest).await;
+    }
+
+    #[test]
+    fn a_job_that_never_cuts_is_split_at_the_limit() {
+        let mut split = JobSplitter {
+            cur: Vec::new(),
+            first: None,
+            paper_out: false,
+            content: false,
+        };
+        let mut done = Vec::new();
+        let now = Instant::now();
+        for _ in 0..(MAX_JOB_BYTES * 2 + 10) {
+            split.push(b'A', now, false, &mut done);
+        }
+        assert_eq!(done.len(), 2);
+        assert!(done
+            .iter()
+            .all(|j| j.cut_off && j.bytes.len() == MAX_JOB_BYTES));
+        assert_eq!(split.cur.len(), 10, "only the rest waits");
     }
 
     fn ticket(text: &str) -> Vec<u8> {
