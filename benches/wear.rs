@@ -217,6 +217,7 @@ fn main() {
             routes: routes(),
             tz,
             clock: Arc::new(SystemClock { tz }),
+            menu: None,
         },
     )
     .expect("engine");
@@ -232,7 +233,7 @@ fn main() {
                 staff_id: id.into(),
                 name: id.into(),
                 role,
-                pin: "9090".into(),
+                pin: "909090".into(),
             },
         )
         .expect("staff");

@@ -326,7 +326,7 @@ fn main() -> ExitCode {
             seed,
             rate,
             history,
-        } => match passline::secret::api_token(token_file.as_deref(), None, None) {
+        } => match passline::api::api_token(token_file.as_deref(), None, None) {
             Ok(Some(token)) => cli::simulate(listen, &token, &scenario, seed, rate, history),
             Ok(None) => Err(anyhow::anyhow!(
                 "the simulator needs a token: --token-file FILE or $PASSLINE_TOKEN"

@@ -60,24 +60,6 @@ impl Drop for EchoOff {
 /// What to say when a token is given on the command line.
 pub const TOKEN_ON_COMMAND_LINE: &str = "a token on the command line is visible to every user of this box (ps, shell history): put it in a file readable only by you and pass --token-file FILE, or set PASSLINE_TOKEN";
 
-/// The API token for `attach` and `ctl`: `$PASSLINE_TOKEN`, else
-/// `--token-file`, else the config's `[api] token` / `token_file`.
-pub fn api_token(
-    token_file: Option<&Path>,
-    config_token: Option<&str>,
-    config_file: Option<&Path>,
-) -> Result<Option<String>, crate::api::ApiError> {
-    if let Ok(t) = std::env::var("PASSLINE_TOKEN") {
-        if !t.trim().is_empty() {
-            return Ok(Some(t.trim().to_string()));
-        }
-    }
-    if let Some(f) = token_file {
-        return crate::api::read_token(None, Some(f));
-    }
-    crate::api::read_token(config_token, config_file)
-}
-
 /// Makes everything this process creates from now on private to its user
 /// (umask 077: folders 0700, files 0600): the store, logs, backups, keys.
 pub fn private_umask() {

@@ -190,7 +190,7 @@ async fn run_async(flag: Option<&Path>, args: CtlArgs) -> End {
     if args.token.is_some() {
         return End::Usage(format!("--token: {}", crate::secret::TOKEN_ON_COMMAND_LINE));
     }
-    let token = match crate::secret::api_token(
+    let token = match crate::api::api_token(
         args.token_file.as_deref(),
         cfg.api.token.as_deref(),
         cfg.api.token_file.as_deref(),

@@ -119,6 +119,24 @@ pub fn same_token(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The API token for `attach` and `ctl`: `$PASSLINE_TOKEN`, else
+/// `--token-file`, else the config's `[api] token` / `token_file`.
+pub fn api_token(
+    token_file: Option<&std::path::Path>,
+    config_token: Option<&str>,
+    config_file: Option<&std::path::Path>,
+) -> Result<Option<String>, ApiError> {
+    if let Ok(t) = std::env::var("PASSLINE_TOKEN") {
+        if !t.trim().is_empty() {
+            return Ok(Some(t.trim().to_string()));
+        }
+    }
+    if let Some(f) = token_file {
+        return read_token(None, Some(f));
+    }
+    read_token(config_token, config_file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

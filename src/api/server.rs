@@ -492,7 +492,10 @@ async fn connection(stream: TcpStream, peer: SocketAddr, seat: Seat) {
                     approval,
                 },
                 Some(s),
-            ) => commands::command_frame(&sh, s, &device, &in_flight, &out, key, *command, approval).await,
+            ) => {
+                commands::command_frame(&sh, s, &device, &in_flight, &out, key, *command, approval)
+                    .await
+            }
             (ClientMsg::GetOrder { key, order_id }, Some(_)) => {
                 let order = sh.engine.order(&order_id).ok().flatten();
                 out.msg(&ServerMsg::Order { key, order }).await;

@@ -6,9 +6,7 @@
 //! verifies PINs and stores the counts; what they mean is decided here.
 
 use super::refusal::Refusal;
-use super::staff::{
-    Role, StaffId, PIN_HOLD_STAFF_AFTER, PIN_LOCK_AFTER, PIN_LOCK_STEPS,
-};
+use super::staff::{Role, StaffId, PIN_HOLD_STAFF_AFTER, PIN_LOCK_AFTER, PIN_LOCK_STEPS};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 

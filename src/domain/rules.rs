@@ -5,10 +5,10 @@
 use super::command::Command;
 use super::event::{EventBody, UpdateEffect};
 use super::limits::MoneyLimits;
+use super::lockout::PinPolicy;
 use super::money::Fen;
 use super::order::{Item, Order, OrderId};
 use super::platform::{PaymentUpdate, PlatformEvent, TradeState};
-use super::lockout::PinPolicy;
 use super::refusal::{forbidden, Refusal};
 use super::staff::{Role, Staff};
 use super::state::{Kitchen, OrderState};

@@ -17,7 +17,7 @@ pub fn attach_console(
     token_file: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let cfg = crate::cli::load_config(flag)?;
-    let token = crate::secret::api_token(
+    let token = crate::api::api_token(
         token_file,
         cfg.api.token.as_deref(),
         cfg.api.token_file.as_deref(),

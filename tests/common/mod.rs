@@ -177,9 +177,14 @@ pub fn every_record_reads_the_same_in_both_encodings(
     walk("staff", &store.staff, &|_, v| {
         check::<passline::store::StaffRecord>("staff", v)
     });
-    walk("idem", &store.idem, &|_, v| {
-        check::<passline::engine::Committed>("idem", v)
-    });
+    // An idempotency key's record as the writer keeps it (engine::writer::keys).
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct KeyRecord {
+        command: String,
+        at: chrono::DateTime<chrono::FixedOffset>,
+        committed: passline::engine::Committed,
+    }
+    walk("idem", &store.idem, &|_, v| check::<KeyRecord>("idem", v));
     walk("meta", &store.meta, &|k, v| {
         if k.starts_with(b"shift/") {
             check::<passline::domain::shift::ShiftRecord>("shift", v)

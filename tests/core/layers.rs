@@ -7,23 +7,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Top-level modules, lowest first: each may import only lower layers.
-const LAYERS: [(&str, u8); 16] = [
+const LAYERS: [(&str, u8); 17] = [
     ("domain", 0),
-    ("config", 1),
-    ("store", 1),
-    ("export", 1),
-    ("logging", 1),
-    ("alloc_tuning", 1),
-    ("report", 2),
-    ("counter", 2),
-    ("engine", 3),
-    ("feed", 4),
-    ("print", 4),
-    ("sim", 5),
-    ("api", 6),
-    ("cli", 6),
-    ("tui", 7),
-    ("run", 8),
+    ("secret", 1),
+    ("config", 2),
+    ("store", 2),
+    ("export", 2),
+    ("logging", 2),
+    ("alloc_tuning", 2),
+    ("report", 3),
+    ("counter", 3),
+    ("engine", 4),
+    ("feed", 5),
+    ("print", 5),
+    ("sim", 6),
+    ("api", 7),
+    ("cli", 7),
+    ("tui", 8),
+    ("run", 9),
 ];
 
 /// Pairs that still import each other, each with why it is left (none now:

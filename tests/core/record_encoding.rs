@@ -36,7 +36,7 @@ fn routes() -> Routes {
 fn manager() -> Approval {
     Approval {
         staff_id: "90".into(),
-        pin: "9090".into(),
+        pin: "909090".into(),
     }
 }
 

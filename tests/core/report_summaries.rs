@@ -31,7 +31,7 @@ fn order_on(id: &str, due: i64, at: &str) -> Order {
 fn manager() -> Approval {
     Approval {
         staff_id: "90".into(),
-        pin: "9090".into(),
+        pin: "909090".into(),
     }
 }
 

@@ -2,13 +2,13 @@
 //! staff changes that need a manager's approval, and the engine's answer
 //! sent back on the connection.
 
+use super::MAX_IN_FLIGHT;
 use super::{Outbox, Shared};
 use crate::api::access;
 use crate::api::access::{Denied, Session};
 use crate::api::message::{CommandResult, ServerMsg};
 use crate::domain::{Approval, Command, Role, Staff, StaffId};
 use crate::engine::{EngineError, EngineHandle};
-use super::MAX_IN_FLIGHT;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 

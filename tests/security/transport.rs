@@ -3,7 +3,7 @@
 //! start (nothing is dialled), and `config check` refuses a listen beyond
 //! loopback without a token, as serve would.
 
-mod security_support;
+use crate::support as security_support;
 
 use security_support::*;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! limits, and of cash tenders against the change margin; and a platform
 //! order over the limits quarantined by the real engine.
 
-mod common;
+use crate::common;
 
 use common::{order, TestStore};
 use passline::domain::limits::MoneyLimits;

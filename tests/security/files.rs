@@ -4,7 +4,7 @@
 //! every file in them, and a backup, 0600; a token file others can read is
 //! refused with the chmod to run.
 
-mod security_support;
+use crate::support as security_support;
 
 use security_support::*;
 use std::os::unix::fs::PermissionsExt;

@@ -9,7 +9,7 @@
 //! `cargo test --release --test security_bench -- --ignored --nocapture`
 //! (or without `--release` for the debug build's figures).
 
-mod security_support;
+use crate::support as security_support;
 
 use futures_util::SinkExt;
 use passline::sim::platform::{Scenario, SimConfig, Simulator, WireFaults};

@@ -7,8 +7,8 @@
 //! The escalation past the first lock needs a clock: it is shown on the
 //! real engine with a fixed clock.
 
-mod common;
-mod security_support;
+use crate::common;
+use crate::support as security_support;
 
 use common::TestStore;
 use passline::domain::*;

@@ -4,8 +4,8 @@
 //! another command is `key_reused`; another device reusing a key gets no
 //! one else's success; keys expire (on the engine, with a fixed clock).
 
-mod common;
-mod security_support;
+use crate::common;
+use crate::support as security_support;
 
 use common::TestStore;
 use passline::domain::command::{CounterLine, CounterTicket};

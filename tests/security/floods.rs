@@ -4,7 +4,7 @@
 //! hello. After each, a cashier still signs in promptly on their own screen
 //! and serve's peak memory stays under 64 MiB.
 
-mod security_support;
+use crate::support as security_support;
 
 use futures_util::{SinkExt, StreamExt};
 use passline::api::server::{MAX_CONNECTIONS, MAX_PER_ADDRESS};
