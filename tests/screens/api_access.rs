@@ -252,9 +252,12 @@ async fn a_reconnecting_screen_catches_up_from_its_last_event() {
         .any(|e| matches!(&e.body, EventBody::Bumped { order_id, .. } if order_id.0 == "WX-001")));
 }
 
-/// A big order (40 dishes): its event frame is about 5 KiB, so 3000 of them
-/// (15 MiB) overflow what loopback's socket buffers hold (at most 4 MiB
-/// sent + 6 MiB received by default).
+/// A big order (40 dishes): its event frame is about 5 KiB, so 10,000 of
+/// them (50 MiB) overflow what loopback's socket buffers hold (at most 4 MiB
+/// sent + 6 MiB received by default) and keep the stuck screen's queue full
+/// past the stall limit. (3,000 were enough while a burst took longer than
+/// the stall limit to commit; with faster commits the burst was over, and
+/// delivered, before the screen counted as stuck.)
 fn big_order(n: u64) -> PlatformEvent {
     let items: Vec<serde_json::Value> = (1..=40)
         .map(|line| {
@@ -283,7 +286,7 @@ async fn a_screen_that_stops_reading_is_dropped_and_catches_up_later() {
         panic!("snapshot first");
     };
     let mut healthy = console.client(ScreenRole::Kitchen, true).await;
-    let total = 3000u64;
+    let total = 10_000u64;
     let healthy_reads = tokio::spawn(async move {
         let mut n = 0u64;
         while n < total {
