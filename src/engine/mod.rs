@@ -568,7 +568,7 @@ impl EngineHandle {
     }
 
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, EngineError> {
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         Ok(self.store.events_after(after, limit)?)
     }
 
@@ -581,27 +581,27 @@ impl EngineHandle {
         if let Some(o) = self.board.read().unwrap_or_else(|e| e.into_inner()).get(id) {
             return Ok(Some(o.clone()));
         }
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         Ok(self.store.order(id)?)
     }
 
     pub fn cursor(&self) -> Result<u64, EngineError> {
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         Ok(self.store.cursor()?)
     }
 
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>, EngineError> {
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         Ok(self.store.outbox_entries()?)
     }
 
     pub fn quarantined(&self) -> Result<Vec<QuarantinedFrame>, EngineError> {
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         Ok(self.store.quarantined()?)
     }
 
     pub fn staff(&self) -> Result<Vec<StaffRecord>, EngineError> {
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         Ok(self.store.staff_records()?)
     }
 
@@ -610,7 +610,7 @@ impl EngineHandle {
     pub fn outbox_after(&self, after: u64) -> Result<Vec<(u64, OutboxEntry)>, EngineError> {
         // Only reports on the disk go out: one sent and then lost to a power
         // cut would reach the platform twice under two ids.
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         let mut out = Vec::new();
         for kv in self.store.outbox.range((after + 1).to_be_bytes()..) {
             let (key, value) = kv.map_err(crate::store::StoreError::from)?;
@@ -620,12 +620,12 @@ impl EngineHandle {
     }
 
     pub fn jobs(&self) -> Result<Vec<JobRecord>, EngineError> {
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         Ok(self.store.jobs()?)
     }
 
     pub fn job(&self, job: u64) -> Result<Option<JobRecord>, EngineError> {
-        let _durable = self.store.durable_reads();
+        let _durable = self.store.durable_reads()?;
         Ok(self.store.job(job)?)
     }
 

@@ -207,8 +207,18 @@ impl Store {
     /// Held by a reader that acts on what it reads: no commit is between
     /// its transaction and its barrier meanwhile, so everything seen is on
     /// the disk. Not reentrant: never held by the writer.
-    pub fn durable_reads(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        self.gate.read().unwrap_or_else(|e| e.into_inner())
+    ///
+    /// After a failed sync sled's memory holds what the disk may not: then
+    /// nothing may be read to act on (a report sent from it could reach the
+    /// platform and vanish), until passline restarts.
+    pub fn durable_reads(&self) -> Result<std::sync::RwLockReadGuard<'_, ()>> {
+        let guard = self.gate.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(why) = self.barrier.failed() {
+            return Err(StoreError::WriteFailed {
+                detail: format!("an earlier disk sync failed ({why}); restart passline"),
+            });
+        }
+        Ok(guard)
     }
 
     /// Held by the writer from a commit's transaction to its barrier.
