@@ -182,18 +182,25 @@ impl SledBarrier {
         self.lock().failed.clone()
     }
 
+    /// `Err` once a sync has failed: nothing may be made durable, or read
+    /// to act on, until passline restarts.
+    pub fn refuse_if_failed(&self) -> Result<()> {
+        match self.failed() {
+            Some(why) => Err(StoreError::WriteFailed {
+                detail: format!("an earlier disk sync failed ({why}); restart passline"),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Call after every `Db::flush`: only when this returns `Ok` is what the
     /// flush wrote on the disk.
     pub fn after_flush(&self) -> Result<()> {
         if self.skip {
             return Ok(());
         }
+        self.refuse_if_failed()?;
         let mut st = self.lock();
-        if let Some(why) = &st.failed {
-            return Err(StoreError::WriteFailed {
-                detail: format!("an earlier disk sync failed ({why}); restart passline"),
-            });
-        }
         let synced = self
             .db
             .sync_data()

@@ -194,12 +194,8 @@ impl Store {
     /// the fsyncs that make it survive a power cut (`durable`). Nobody may
     /// hear "done" about a write before this returns `Ok`.
     pub fn flush(&self) -> Result<()> {
-        if let Some(why) = self.barrier.failed() {
-            // After an I/O error sled's own flush can wait forever.
-            return Err(StoreError::WriteFailed {
-                detail: format!("an earlier disk sync failed ({why}); restart passline"),
-            });
-        }
+        // After an I/O error sled's own flush can wait forever.
+        self.barrier.refuse_if_failed()?;
         self.db.flush()?;
         self.barrier.after_flush()
     }
@@ -213,11 +209,7 @@ impl Store {
     /// platform and vanish), until passline restarts.
     pub fn durable_reads(&self) -> Result<std::sync::RwLockReadGuard<'_, ()>> {
         let guard = self.gate.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(why) = self.barrier.failed() {
-            return Err(StoreError::WriteFailed {
-                detail: format!("an earlier disk sync failed ({why}); restart passline"),
-            });
-        }
+        self.barrier.refuse_if_failed()?;
         Ok(guard)
     }
 
